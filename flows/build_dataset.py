@@ -1,0 +1,28 @@
+"""`build_dataset`: every pipeline stage as a Prefect task, in the order of `STAGES`.
+
+Caching and resume are the store's job (each stage skips what is done), so Prefect's own
+result caching is off: a task re-run must look at the store, not at a cached return value.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from pipeline.build import open_run
+from pipeline.settings import load_settings
+from pipeline.stages import STAGES
+
+
+@flow(name="build_dataset")
+def build_dataset(config: str | None = None) -> dict[str, Any]:
+    """Build (or refresh) a ValAct release; returns the run summary."""
+    settings = load_settings(Path(config) if config else None)
+    with open_run(settings) as (ctx, summary):
+        for stage in STAGES:
+            stage_task = task(stage.run, name=stage.name, cache_policy=NO_CACHE)
+            summary.stages[stage.name] = stage_task(ctx)
+    return summary.model_dump(mode="json")

@@ -1,0 +1,95 @@
+"""A build: open the store, run stages, and report (console table + run_summary.json)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.context import RunContext
+from pipeline.settings import Settings
+from pipeline.stages import STAGES, Stage
+from pipeline.store import Store
+from schemas.run import RunSummary
+
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
+
+
+def backend_banner(settings: Settings) -> str:
+    if settings.offline:
+        return (
+            "No LLM configured: using the OFFLINE backend set (rule-based judges, TEMPLATE "
+            "placeholder actions, MiniLM value annotator). Set VALACT_LLM__BASE_URL (and "
+            "VALACT_LLM__API_KEY) to use a model."
+        )
+    return f"LLM endpoint: {settings.llm.base_url or 'OpenAI default'}"
+
+
+@contextmanager
+def open_run(settings: Settings) -> Iterator[tuple[RunContext, RunSummary]]:
+    """A run context over the store, and its summary, written however the run ends."""
+    settings.processed_dir.mkdir(parents=True, exist_ok=True)
+    run_id = new_run_id()
+    summary = RunSummary(
+        run_id=run_id,
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        config_hash=settings.section_hash(),
+        settings=settings.public_dict(),
+        offline=settings.offline,
+        placeholder_actions=settings.offline,
+    )
+    with Store.open(settings.db_path) as store:
+        ctx = RunContext(settings=settings, store=store, run_id=run_id)
+        try:
+            yield ctx, summary
+        finally:
+            summary.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
+            summary.placeholder_actions = store.count("actions", "placeholder") > 0
+            if "release" in summary.stages:
+                summary.release_dir = str(settings.releases_dir / settings.release.version)
+            write_summary(settings, summary)
+
+
+def write_summary(settings: Settings, summary: RunSummary) -> None:
+    text = json.dumps(summary.model_dump(mode="json"), indent=2) + "\n"
+    (settings.processed_dir / "run_summary.json").write_text(text)
+    runs = settings.processed_dir / "runs"
+    runs.mkdir(exist_ok=True)
+    (runs / f"{summary.run_id}.json").write_text(text)
+
+
+def run_stages(settings: Settings, stages: list[Stage] | None = None) -> RunSummary:
+    """Run stages in order without an orchestrator (the CLI's single-stage commands)."""
+    with open_run(settings) as (ctx, summary):
+        for stage in stages or STAGES:
+            summary.stages[stage.name] = stage.run(ctx)
+    return summary
+
+
+def print_summary(summary: RunSummary, console: Console | None = None) -> None:
+    console = console or Console()
+    table = Table(title=f"ValAct run {summary.run_id}")
+    for col in ("stage", "in", "processed", "skipped", "out", "dropped (reason: n)", "s"):
+        table.add_column(col, justify="left" if col.startswith(("stage", "dropped")) else "right")
+    for name, r in summary.stages.items():
+        dropped = ", ".join(f"{k}: {v}" for k, v in sorted(r.dropped.items())) or "-"
+        table.add_row(
+            name,
+            str(r.inputs),
+            str(r.processed),
+            str(r.skipped),
+            str(r.outputs),
+            dropped,
+            f"{r.seconds:.1f}",
+        )
+    console.print(table)
+    for name, r in summary.stages.items():
+        for note in r.notes:
+            console.print(f"  [dim]{name}[/dim]: {note}", highlight=False)

@@ -1,0 +1,121 @@
+"""`valact`: build the whole release (Prefect flow) or run one stage (plain Python)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from pipeline.build import backend_banner, print_summary, run_stages
+from pipeline.settings import Settings, load_settings
+from pipeline.stages import BY_NAME, STAGES
+from schemas.run import RunSummary
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+console = Console()
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="TOML settings (default: $VALACT_CONFIG or ./valact.toml)"),
+]
+
+
+def _settings(config: Path | None) -> Settings:
+    try:
+        return load_settings(config)
+    except (FileNotFoundError, ValueError) as err:
+        console.print(f"[red]settings error:[/red] {err}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _quiet_libraries() -> None:
+    """Keep the console to what a user acts on: no progress bars or library chatter."""
+    import os
+
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+    log = logging.getLogger("pipeline")
+    if not log.handlers:  # leave the root logger to Prefect's own configuration
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.WARNING)
+        log.propagate = False
+
+
+def _finish(summary: RunSummary, settings: Settings) -> None:
+    print_summary(summary, console)
+    console.print(f"run summary: {settings.processed_dir / 'run_summary.json'}")
+    if summary.release_dir:
+        console.print(f"release: {summary.release_dir}")
+    if summary.placeholder_actions:
+        console.print(
+            "[yellow]Note:[/yellow] actions are offline TEMPLATE placeholders, not model-written."
+        )
+    console.print(backend_banner(settings), highlight=False)
+
+
+@app.command()
+def build(
+    config: ConfigOpt = None,
+    prefect: Annotated[bool, typer.Option(help="Run as the Prefect flow")] = True,
+) -> None:
+    """Build or refresh the release: every stage, skipping what is already done."""
+    _quiet_libraries()
+    settings = _settings(config)
+    console.print(backend_banner(settings), highlight=False)
+    if prefect:
+        from flows.prefect_env import configure
+
+        configure(settings.processed_dir)
+        from flows.build_dataset import build_dataset
+
+        summary = RunSummary.model_validate(build_dataset(config=str(config) if config else None))
+    else:
+        summary = run_stages(settings)
+    _finish(summary, settings)
+
+
+def _stage_command(name: str) -> None:
+    stage = BY_NAME[name]
+
+    def command(config: ConfigOpt = None) -> None:
+        _quiet_libraries()
+        settings = _settings(config)
+        summary = run_stages(settings, [stage])
+        print_summary(summary, console)
+
+    command.__doc__ = f"Run only the {name} stage ({stage.reads} -> {stage.writes})."
+    app.command(name=name)(command)
+
+
+for _stage in STAGES:
+    _stage_command(_stage.name)
+
+
+@app.command()
+def summary(config: ConfigOpt = None) -> None:
+    """Print the last run's summary."""
+    settings = _settings(config)
+    path = settings.processed_dir / "run_summary.json"
+    if not path.exists():
+        console.print(f"no run summary at {path}")
+        raise typer.Exit(1)
+    print_summary(RunSummary.model_validate(json.loads(path.read_text())), console)
+
+
+@app.command("config")
+def show_config(config: ConfigOpt = None) -> None:
+    """Print the effective settings (secrets hidden)."""
+    settings = _settings(config)
+    sys.stdout.write(json.dumps(settings.public_dict(), indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,194 @@
+"""The offline backend set: runs with no model server, so `make dataset` works anywhere.
+
+- judges: rule sets over the post (decision cues, personal context, fact-seeking cues);
+- generators: TEMPLATE actions — placeholders, flagged as such everywhere they surface;
+- annotator: MiniLM similarity between the action and each value's description.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from pipeline.llm.service import BackendError, Completion
+from pipeline.settings import OFFLINE_PREFIX
+from pipeline.text import words
+from schemas import VALUE_DESCRIPTIONS, LLMRequest, SchwartzValue
+
+if TYPE_CHECKING:
+    from pipeline.context import RunContext
+
+_DECISION = re.compile(
+    r"\b(should (i|we)|wibta|would i be the|aita\b|am i the|what would you do|what should "
+    r"(i|we)|torn between|deciding (between|whether)|can'?t decide|cannot decide|which (one|"
+    r"option|path|offer|should)|whether (to|or not|i should)|help me decide|is it wrong|would "
+    r"it be wrong|debating (whether|if)|do i (stay|go|take|tell|quit|accept)|change my view|"
+    r"cmv\b|not sure (if|whether)|on the fence)",
+    re.IGNORECASE,
+)
+_FACT = re.compile(
+    r"\b(how (do|can|does|to) (i|you|one)? ?(set up|setup|calculate|compute|file|configure|"
+    r"install|convert|find|format|cite|transfer|open|apply for)|what is the (difference|"
+    r"deadline|formula|rule|limit|process|best way to)|does anyone know|is there (a|an) (tool|"
+    r"way|formula|website|deadline|template)|where can i find|step[- ]by[- ]step|how does .{0,40}"
+    r"work|what are the (rules|requirements|limits)|tax (bracket|form)|excel|spreadsheet)",
+    re.IGNORECASE,
+)
+_FIRST_PERSON = frozenset("i me my mine myself i'm i've i'd i'll we us our".split())
+_TITLE_LEAD = re.compile(
+    r"^(aita|wibta|am i (the )?(asshole|wrong)|would i be (the )?(asshole|wrong)|should i|"
+    r"cmv|advice|help)\b[:\s-]*(for|if|to)?\s*",
+    re.IGNORECASE,
+)
+
+
+def _features(title: str, text: str) -> dict[str, float]:
+    ws = [w.lower() for w in words(f"{title} {text}")]
+    n = max(len(ws), 1)
+    return {
+        "words": len(ws),
+        "first_person": sum(w in _FIRST_PERSON for w in ws) / n,
+        "decision": bool(_DECISION.search(f"{title}\n{text}")),
+        "fact": bool(_FACT.search(f"{title}\n{text}")),
+        "question": "?" in f"{title}{text}",
+    }
+
+
+def _decision_rules(f: dict[str, float]) -> tuple[bool, str]:
+    if f["decision"] and not (f["fact"] and f["first_person"] < 0.06):
+        return True, "asks for a decision between options"
+    return False, "fact-seeking" if f["fact"] else "no decision is asked"
+
+
+def _context_rules(f: dict[str, float]) -> tuple[bool, str]:
+    if f["words"] < 40:
+        return False, "too little context"
+    if f["first_person"] < 0.04:
+        return False, "not about the author's own situation"
+    if f["fact"] and not f["decision"]:
+        return False, "fact-seeking"
+    return True, "personal situation with context"
+
+
+def _strict_rules(f: dict[str, float]) -> tuple[bool, str]:
+    ok_a, why_a = _decision_rules(f)
+    ok_b, why_b = _context_rules(f)
+    if ok_a and ok_b and f["question"]:
+        return True, "personal decision with context and an explicit question"
+    return False, why_b if not ok_b else why_a
+
+
+JUDGES: dict[str, Callable[[dict[str, float]], tuple[bool, str]]] = {
+    "decision-rules": _decision_rules,
+    "context-rules": _context_rules,
+    "strict-rules": _strict_rules,
+}
+
+TEMPLATES: dict[SchwartzValue, tuple[str, str]] = {
+    SchwartzValue.SELF_DIRECTION: (
+        "I would make my own call on {topic}, choosing what keeps my independence rather than "
+        "what others expect.",
+        "I would work out what I truly want from {topic} and decide for myself.",
+    ),
+    SchwartzValue.STIMULATION: (
+        "I would take the bolder, more adventurous option on {topic}, as a chance for "
+        "something new and exciting.",
+        "I would choose the path on {topic} that brings novelty and challenge, even if it is "
+        "less predictable.",
+    ),
+    SchwartzValue.HEDONISM: (
+        "I would choose whatever about {topic} lets me enjoy my life most and feel good now.",
+        "I would put my own pleasure and comfort first on {topic}.",
+    ),
+    SchwartzValue.ACHIEVEMENT: (
+        "I would pick the option on {topic} that best advances my goals and shows what I can "
+        "accomplish.",
+        "I would treat {topic} as a chance to succeed and work hard for the result that proves "
+        "my competence.",
+    ),
+    SchwartzValue.POWER: (
+        "I would handle {topic} in the way that strengthens my status and my control over the "
+        "outcome.",
+        "I would use {topic} to gain leverage, money or authority over the situation.",
+    ),
+    SchwartzValue.SECURITY: (
+        "I would choose the safest, most stable option on {topic} and avoid unnecessary risk.",
+        "I would protect my stability on {topic} and keep a safety net before changing anything.",
+    ),
+    SchwartzValue.CONFORMITY: (
+        "I would handle {topic} the way the people around me expect and avoid upsetting anyone.",
+        "I would follow the rules and norms that apply to {topic} and stay polite and restrained.",
+    ),
+    SchwartzValue.TRADITION: (
+        "I would approach {topic} in line with my family's customs and the traditions I grew "
+        "up with.",
+        "I would respect the established ways my culture or faith would handle {topic}.",
+    ),
+    SchwartzValue.BENEVOLENCE: (
+        "I would do what on {topic} best supports the people closest to me, even at some cost "
+        "to myself.",
+        "I would put the wellbeing of my family and friends first when deciding {topic}.",
+    ),
+    SchwartzValue.UNIVERSALISM: (
+        "I would choose the option on {topic} that is fairest to everyone involved, including "
+        "people I don't know.",
+        "I would weigh {topic} by what is just and good for all people and the wider world.",
+    ),
+}
+
+
+def topic_of(title: str, max_words: int = 8) -> str:
+    short = _TITLE_LEAD.sub("", title).strip(" ?.!\"'").split()
+    if not short:
+        return "this decision"
+    tail = "…" if len(short) > max_words else ""
+    return f"this decision (\u201c{' '.join(short[:max_words])}{tail}\u201d)"
+
+
+class OfflineBackend:
+    name = "offline"
+
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+        self._value_vecs: np.ndarray | None = None
+        self._memo: dict[str, np.ndarray] = {}
+
+    def prepare(self, requests: list[LLMRequest]) -> None:
+        """Embed all pending annotation actions in one batch instead of one by one."""
+        texts = sorted({r.payload["action"] for r in requests if r.task == "annotate"})
+        texts = [t for t in texts if t not in self._memo]
+        if texts:
+            self._memo.update(zip(texts, self.ctx.embedder.encode(texts), strict=True))
+
+    def complete(self, request: LLMRequest) -> Completion:
+        kind = request.model.removeprefix(OFFLINE_PREFIX)
+        p = request.payload
+        if request.task == "judge" and kind in JUDGES:
+            ok, why = JUDGES[kind](_features(p["title"], p["text"]))
+            answer: dict[str, object] = {"is_decision": ok, "reason": why}
+        elif request.task == "generate" and kind in ("template-a", "template-b"):
+            template = TEMPLATES[SchwartzValue(p["value"])][kind == "template-b"]
+            answer = {"action": template.format(topic=topic_of(p["title"]))}
+        elif request.task == "annotate" and kind == "minilm-values":
+            answer = {"value": self._nearest_value(p["action"])}
+        else:
+            raise BackendError(
+                f"offline backend has no model {request.model!r} for task {request.task!r}"
+            )
+        return Completion(content=json.dumps(answer))
+
+    def _nearest_value(self, action: str) -> str:
+        values = list(VALUE_DESCRIPTIONS)
+        if self._value_vecs is None:
+            self._value_vecs = self.ctx.embedder.encode(
+                [f"{v.value}: {VALUE_DESCRIPTIONS[v]}" for v in values]
+            )
+        vec = self._memo.pop(action, None)
+        if vec is None:
+            vec = self.ctx.embedder.encode([action])[0]
+        sims = self._value_vecs @ vec
+        return values[int(np.argmax(sims))].value

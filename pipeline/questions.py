@@ -1,0 +1,88 @@
+"""Stage 8, question assembly: 20 `actions` per scenario -> 5 `questions` of 4 options.
+
+Every candidate is used exactly once and no value appears twice within a question, so each
+value appears exactly twice per scenario. The study drew with an unseeded retry loop; here the
+shuffle is seeded per scenario (seed + scenario id), so a rebuild gives the same questions, and
+rejection sampling keeps every valid arrangement equally likely (~1 in 5 draws is valid).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections import defaultdict
+
+from pipeline.context import RunContext, Timer, start_report
+from schemas import Action, Question, SchwartzValue
+from schemas.run import StageReport
+
+STAGE, VERSION = "questions", "1"
+
+
+class AssemblyError(ValueError):
+    pass
+
+
+def assemble(
+    scenario_id: str, actions: list[Action], seed: int, size: int, max_attempts: int
+) -> list[Question]:
+    values = [a.value for a in actions]
+    n_values = len(SchwartzValue)
+    if len(actions) % size or sorted(set(values)) != sorted(v.value for v in SchwartzValue):
+        raise AssemblyError(f"{len(actions)} actions over {len(set(values))} values")
+    counts = {v: values.count(v) for v in set(values)}
+    if len(set(counts.values())) != 1 or len(actions) != n_values * next(iter(counts.values())):
+        raise AssemblyError("values are not equally represented")
+    digest = hashlib.sha256(f"{seed}:{scenario_id}".encode()).digest()
+    rng = random.Random(int.from_bytes(digest[:8], "big"))
+    pool = sorted(actions, key=lambda a: a.action_id)
+    for _ in range(max_attempts):
+        rng.shuffle(pool)
+        groups = [pool[i : i + size] for i in range(0, len(pool), size)]
+        if all(len({a.value for a in g}) == size for g in groups):
+            return [
+                Question(
+                    question_id=f"{scenario_id}-q{k}",
+                    scenario_id=scenario_id,
+                    question_index=k,
+                    action_ids=[a.action_id for a in g],
+                    values=[a.value for a in g],
+                )
+                for k, g in enumerate(groups)
+            ]
+    raise AssemblyError(f"no valid arrangement in {max_attempts} draws")
+
+
+def run(ctx: RunContext) -> StageReport:
+    timer = Timer()
+    s, store = ctx.settings, ctx.store
+    report = start_report(ctx, STAGE, VERSION, "questions", "generation", "seed")
+    prov = ctx.provenance(STAGE, VERSION, report.config_hash)
+    done = {r["scenario_id"] for r in store.query("SELECT DISTINCT scenario_id FROM questions")}
+    actions: dict[str, list[Action]] = defaultdict(list)
+    for a in store.load("actions"):
+        assert isinstance(a, Action)
+        actions[a.scenario_id].append(a)
+    generators = set(s.generator_models())
+    expected = len(generators) * len(SchwartzValue)
+    for sid in sorted(store.keys("scenarios")):
+        report.inputs += 1
+        if sid in done:
+            report.skipped += 1
+            continue
+        mine = [a for a in actions.get(sid, []) if a.generator in generators]
+        if len(mine) != expected:
+            report.drop("incomplete_actions")  # retried once generation fills the gaps
+            continue
+        try:
+            qs = assemble(
+                sid, mine, s.seed, s.questions.options_per_question, s.questions.max_attempts
+            )
+        except AssemblyError as err:
+            report.drop("assembly_failed")
+            report.notes.append(f"{sid}: {err}")
+            continue
+        report.outputs += store.insert("questions", qs, prov)
+        report.processed += 1
+    report.seconds = timer.seconds()
+    return report

@@ -1,0 +1,243 @@
+"""Stage 9, local release: store -> `<processed>/releases/<version>/` (Parquet per config,
+a dataset card and a manifest that describes how the release was made).
+
+The release is skipped when its content fingerprint is unchanged, and written to a temporary
+folder then swapped in, so a killed run never leaves a half-written release behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+
+import pipeline
+from pipeline.context import RunContext, Timer, start_report
+from pipeline.text import post_text
+from schemas.convert import hf_features
+from schemas.release import RELEASE_CONFIGS, ActionRow, QuestionRow, ScenarioRow
+from schemas.run import StageReport
+
+STAGE, VERSION = "release", "1"
+
+
+def collect(ctx: RunContext) -> dict[str, list[BaseModel]]:
+    """The rows of each config: only scenarios whose questions are complete."""
+    store = ctx.store
+    complete = "scenario_id IN (SELECT scenario_id FROM questions)"
+    scenarios = {
+        r["scenario_id"]: r
+        for r in store.query(f"SELECT * FROM scenarios WHERE {complete} ORDER BY scenario_id")
+    }
+    notes: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
+    for r in store.query(
+        "SELECT action_id, annotator, predicted_value FROM annotations ORDER BY annotator"
+    ):
+        notes[r["action_id"]].append((r["annotator"], r["predicted_value"]))
+    actions = {}
+    for r in store.query(f"SELECT * FROM actions WHERE {complete} ORDER BY action_id"):
+        ann = notes.get(r["action_id"], [])
+        votes = [p == r["value"] for _, p in ann if p is not None]
+        actions[r["action_id"]] = ActionRow(
+            action_id=r["action_id"],
+            scenario_id=r["scenario_id"],
+            generator=r["generator"],
+            value=r["value"],
+            text=r["text"],
+            placeholder=r["placeholder"],
+            annotators=[a for a, _ in ann],
+            predicted_values=[p for _, p in ann],
+            value_check_passed=(sum(votes) * 2 > len(votes)) if votes else None,
+        )
+    questions = []
+    for q in store.query("SELECT * FROM questions ORDER BY scenario_id, question_index"):
+        sc = scenarios[q["scenario_id"]]
+        opts = [actions[a] for a in q["action_ids"]]
+        questions.append(
+            QuestionRow(
+                question_id=q["question_id"],
+                scenario_id=q["scenario_id"],
+                question_index=q["question_index"],
+                category=sc["category"],
+                subreddit=sc["subreddit"],
+                scenario=post_text(sc["title"], sc["text"]),
+                options=[o.text for o in opts],
+                option_values=[o.value for o in opts],
+                option_action_ids=[o.action_id for o in opts],
+                option_generators=[o.generator for o in opts],
+            )
+        )
+    return {
+        "scenarios": [
+            ScenarioRow.model_validate({k: r[k] for k in ScenarioRow.model_fields})
+            for r in scenarios.values()
+        ],
+        "actions": list(actions.values()),
+        "questions": questions,
+    }
+
+
+def fingerprint(rows: dict[str, list[BaseModel]], version: str) -> str:
+    h = hashlib.sha256(version.encode())
+    for config in sorted(rows):
+        for row in rows[config]:
+            h.update(row.model_dump_json().encode())
+    return h.hexdigest()
+
+
+def card(ctx: RunContext, manifest: dict[str, Any]) -> str:
+    s = ctx.settings
+    header = {
+        "pretty_name": s.release.name,
+        "license": s.release.licence,
+        "language": ["en"],
+        "task_categories": ["multiple-choice"],
+        "tags": ["values", "schwartz-values", "decision-making", "reddit"],
+        "configs": [
+            {
+                "config_name": name,
+                "data_files": [{"split": s.release.split, "path": f"{name}/{s.release.split}-*"}],
+            }
+            for name in RELEASE_CONFIGS
+        ],
+    }
+    c = manifest["counts"]
+    lines = [
+        "---",
+        yaml.safe_dump(header, sort_keys=False).strip(),
+        "---",
+        "",
+        f"# {s.release.name} {manifest['version']}",
+        "",
+        "Real decision scenarios from Reddit advice posts; for each, 20 candidate actions "
+        "(two generator models x the ten Schwartz values), assembled into four-option "
+        "questions in which no value appears twice. Built with the ValAct pipeline "
+        '(method of Huang et al., 2026, "Knowing But Not Doing").',
+        "",
+    ]
+    if manifest["placeholder_actions"]:
+        lines += [
+            "> **Warning: placeholder actions.** This release was built with the OFFLINE "
+            "backend set (no language model configured). Its actions are TEMPLATE "
+            "placeholders (`placeholder: true`), its judge is rule-based and its annotator is "
+            "a MiniLM similarity. Use it to test tooling, not to evaluate models.",
+            "",
+        ]
+    lines += [
+        "| config | rows |",
+        "|---|---|",
+        *(f"| {k} | {v} |" for k, v in c.items()),
+        "",
+        "```python",
+        "import datasets",
+        f'questions = datasets.load_dataset("<this folder>", "questions", '
+        f'split="{s.release.split}")',
+        "```",
+        "",
+        "## Value check (agreement)",
+        "",
+    ]
+    agr = manifest.get("agreement") or {}
+    for name, a in agr.get("annotators", {}).items():
+        lines.append(f"- `{name}`: accuracy {a['accuracy']} over {a['answered']} actions")
+        for value, acc in a["per_value_accuracy"].items():
+            lines.append(f"  - {value}: {acc}")
+    lines += [
+        f"- Krippendorff's alpha (annotators + intended value): "
+        f"{agr.get('krippendorff_alpha_with_intended')}",
+        "",
+        "## Provenance",
+        "",
+        f"- pipeline version {manifest['pipeline_version']}, run `{manifest['run_id']}`",
+        f"- settings hash `{manifest['config_hash']}` (settings in `manifest.json`)",
+        f"- models: judges {manifest['models']['judges']}, generators "
+        f"{manifest['models']['generators']}, annotators {manifest['models']['annotators']}",
+        f"- content fingerprint `{manifest['fingerprint']}`",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write(
+    ctx: RunContext, rows: dict[str, list[BaseModel]], manifest: dict[str, Any], target: Path
+) -> None:
+    import datasets
+
+    split = ctx.settings.release.split
+    tmp = target.with_name(f".{target.name}.tmp-{ctx.run_id}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for name, model in RELEASE_CONFIGS.items():
+        dd = datasets.DatasetDict(
+            {
+                split: datasets.Dataset.from_list(
+                    [r.model_dump(mode="json") for r in rows[name]],
+                    features=hf_features(model),
+                )
+            }
+        )
+        (tmp / name).mkdir()
+        for split_name, ds in dd.items():
+            ds.to_parquet(str(tmp / name / f"{split_name}-00000-of-00001.parquet"))
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    (tmp / "README.md").write_text(card(ctx, manifest))
+    if target.exists():
+        shutil.rmtree(target)
+    tmp.rename(target)
+
+
+def run(ctx: RunContext) -> StageReport:
+    timer = Timer()
+    s = ctx.settings
+    report = start_report(ctx, STAGE, VERSION, "release")
+    rows = collect(ctx)
+    version = s.release.version
+    fp = fingerprint(rows, version)
+    target = s.releases_dir / version
+    report.inputs = 1
+    manifest_path = target / "manifest.json"
+    if manifest_path.exists():
+        try:
+            old = json.loads(manifest_path.read_text()).get("fingerprint")
+        except (OSError, json.JSONDecodeError):
+            old = None
+        if old == fp:
+            report.skipped = 1
+            report.notes.append(f"release {version} unchanged at {target}")
+            report.seconds = timer.seconds()
+            return report
+        report.notes.append(f"release {version} content changed: replaced")
+    agreement_path = s.processed_dir / "agreement.json"
+    judges, tiebreaker = s.judge_models()
+    manifest = {
+        "name": s.release.name,
+        "version": version,
+        "fingerprint": fp,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "run_id": ctx.run_id,
+        "pipeline_version": pipeline.__version__,
+        "config_hash": s.section_hash(),
+        "offline": s.offline,
+        "placeholder_actions": any(getattr(a, "placeholder", False) for a in rows["actions"]),
+        "counts": {k: len(v) for k, v in rows.items()},
+        "models": {
+            "judges": [*judges, tiebreaker],
+            "generators": s.generator_models(),
+            "annotators": s.annotator_models(),
+        },
+        "agreement": json.loads(agreement_path.read_text()) if agreement_path.exists() else None,
+        "settings": s.public_dict(),
+    }
+    write(ctx, rows, manifest, target)
+    report.processed = 1
+    report.outputs = 1
+    report.notes.append(f"wrote {target}")
+    report.seconds = timer.seconds()
+    return report

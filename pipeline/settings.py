@@ -1,0 +1,223 @@
+"""The one typed settings object: defaults < `valact.toml` < `VALACT_*` environment variables.
+
+Defaults reproduce the study (17 subreddits, 5 categories x 600 scenarios); the repo's
+`valact.toml` shrinks the sizes for the bundled sample.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+OFFLINE_PREFIX = "offline/"
+
+
+class Category(BaseModel):
+    name: str
+    subreddits: list[str]
+
+
+def _study_categories() -> list[Category]:
+    return [
+        Category(name="career", subreddits=["careerguidance", "AskHR", "consulting"]),
+        Category(name="finance", subreddits=["personalfinance", "Frugal", "investing"]),
+        Category(
+            name="education",
+            subreddits=["GradSchool", "college", "academia", "gradadmissions"],
+        ),
+        Category(
+            name="relationships",
+            subreddits=["relationships", "Parenting", "family", "Marriage"],
+        ),
+        Category(name="ethics", subreddits=["AmItheAsshole", "changemyview", "askphilosophy"]),
+    ]
+
+
+class SourceSettings(BaseModel):
+    raw_dir: Path = Path("data/raw")
+    patterns: list[str] = ["**/*.ndjson.zst", "**/*.zst", "**/*.ndjson", "**/*.jsonl"]
+    max_line_bytes: int = 1_000_000
+
+
+class PrefilterSettings(BaseModel):
+    min_words: int = 40
+    max_chars: int = 20_000
+    allow_nsfw: bool = False
+    # Share of tokens that are common English function words; calibrated on real posts
+    # (see README, "Calibration").
+    min_english_ratio: float = 0.18
+    drop_stickied: bool = True
+
+
+class DedupSettings(BaseModel):
+    near_dup_threshold: float = 0.92
+    embedding_model: str | None = None  # a local path; None = the bundled MiniLM package
+    batch_size: int = 64
+    max_chars: int = 2_000
+
+
+class LLMSettings(BaseModel):
+    """An OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp server)."""
+
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    timeout_s: float = 60.0
+    max_retries: int = 4
+    temperature: float = 0.0
+    max_tokens: int = 256
+    invalid_answer_retries: int = 2
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.base_url or self.api_key)
+
+
+class JudgeSettings(BaseModel):
+    models: list[str] = ["gpt-4o-mini", "llama-3.1-8b-instruct"]
+    tiebreaker: str = "qwen2.5-7b-instruct"
+    offline_models: list[str] = [
+        f"{OFFLINE_PREFIX}decision-rules",
+        f"{OFFLINE_PREFIX}context-rules",
+    ]
+    offline_tiebreaker: str = f"{OFFLINE_PREFIX}strict-rules"
+    # Judge in seeded order only until each category has this many times its quota accepted.
+    oversample: float = 2.0
+
+    @model_validator(mode="after")
+    def _two_judges(self) -> JudgeSettings:
+        if len(self.models) != 2 or len(self.offline_models) != 2:
+            raise ValueError("the judge panel has exactly two models plus a tiebreaker")
+        return self
+
+
+class GenerationSettings(BaseModel):
+    models: list[str] = ["gpt-4o-mini", "llama-3.1-8b-instruct"]
+    offline_models: list[str] = [f"{OFFLINE_PREFIX}template-a", f"{OFFLINE_PREFIX}template-b"]
+    max_sentences: int = 2
+    max_words: int = 60
+
+    @model_validator(mode="after")
+    def _two_generators(self) -> GenerationSettings:
+        if len(self.models) != 2 or len(self.offline_models) != 2:
+            raise ValueError("ValAct uses exactly two generator models (20 actions per scenario)")
+        return self
+
+
+class AnnotationSettings(BaseModel):
+    models: list[str] = ["gpt-4o-mini"]
+    offline_models: list[str] = [f"{OFFLINE_PREFIX}minilm-values"]
+
+
+class SamplingSettings(BaseModel):
+    per_category: int = 600
+
+
+class QuestionSettings(BaseModel):
+    options_per_question: int = 4
+    max_attempts: int = 10_000
+
+
+class ReleaseSettings(BaseModel):
+    name: str = "ValAct"
+    version: str = "0.1.0"
+    split: str = "test"
+    licence: str = "cc-by-4.0"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="VALACT_", env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
+
+    processed_dir: Path = Path("data/processed")
+    seed: int = 20260101
+    categories: list[Category] = Field(default_factory=_study_categories)
+    source: SourceSettings = SourceSettings()
+    prefilter: PrefilterSettings = PrefilterSettings()
+    dedup: DedupSettings = DedupSettings()
+    llm: LLMSettings = LLMSettings()
+    judge: JudgeSettings = JudgeSettings()
+    generation: GenerationSettings = GenerationSettings()
+    annotation: AnnotationSettings = AnnotationSettings()
+    sampling: SamplingSettings = SamplingSettings()
+    questions: QuestionSettings = QuestionSettings()
+    release: ReleaseSettings = ReleaseSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The TOML file arrives as init kwargs; the environment must win over it.
+        return env_settings, init_settings
+
+    @property
+    def db_path(self) -> Path:
+        return self.processed_dir / "valact.duckdb"
+
+    @property
+    def releases_dir(self) -> Path:
+        return self.processed_dir / "releases"
+
+    @property
+    def offline(self) -> bool:
+        return not self.llm.configured
+
+    def subreddit_categories(self) -> dict[str, str]:
+        """Lower-cased subreddit -> category (Reddit names are case-insensitive)."""
+        return {s.lower(): c.name for c in self.categories for s in c.subreddits}
+
+    def judge_models(self) -> tuple[list[str], str]:
+        if self.offline:
+            return self.judge.offline_models, self.judge.offline_tiebreaker
+        return self.judge.models, self.judge.tiebreaker
+
+    def generator_models(self) -> list[str]:
+        return self.generation.offline_models if self.offline else self.generation.models
+
+    def annotator_models(self) -> list[str]:
+        return self.annotation.offline_models if self.offline else self.annotation.models
+
+    def public_dict(self) -> dict[str, Any]:
+        """Settings without secrets or machine-local paths: what provenance may record."""
+        data = self.model_dump(mode="json", exclude={"processed_dir"})
+        data["llm"].pop("api_key", None)
+        return data
+
+    def section_hash(self, *sections: str) -> str:
+        """Hash of the settings a stage depends on, recorded as its provenance."""
+        data = self.public_dict()
+        chosen = {s: data[s] for s in sections} if sections else data
+        return hashlib.sha256(json.dumps(chosen, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def default_config_path() -> Path | None:
+    env = os.environ.get("VALACT_CONFIG")
+    if env:
+        return Path(env)
+    local = Path("valact.toml")
+    return local if local.exists() else None
+
+
+def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
+    """Build settings from a TOML file (explicit, $VALACT_CONFIG, or ./valact.toml) + env."""
+    path = config if config is not None else default_config_path()
+    data: dict[str, Any] = {}
+    if path is not None:
+        if not path.exists():
+            raise FileNotFoundError(f"config file not found: {path}")
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    data.update(overrides)
+    return Settings(**data)

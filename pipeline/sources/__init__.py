@@ -1,0 +1,1 @@
+"""Readers: turn raw Reddit material (dumps, API listings) into `schemas.Post` records."""

@@ -1,0 +1,117 @@
+"""Pushshift / Arctic Shift submission dumps: zstd (long window) or plain NDJSON, one JSON
+object per line. Every line becomes a Post or a reject with a reason; nothing stops the read."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import zstandard
+
+from pipeline.text import clean
+from schemas import Post
+
+ZSTD_MAX_WINDOW = 2**31  # monthly dumps are compressed with --long=31
+
+
+class RecordError(ValueError):
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _open(path: Path) -> BinaryIO:
+    raw = path.open("rb")
+    if path.suffix == ".zst":
+        dctx = zstandard.ZstdDecompressor(max_window_size=ZSTD_MAX_WINDOW)
+        return io.BufferedReader(dctx.stream_reader(raw, closefd=True), buffer_size=1 << 20)
+    return raw
+
+
+def read_lines(path: Path, max_line_bytes: int) -> Iterator[tuple[int, bytes | None]]:
+    """(1-based line number, bytes) per line; bytes is None for a line over the size cap.
+
+    Lines are split by the buffered reader, so records spanning zstd frames are whole.
+    """
+    with _open(path) as fh:
+        line_no = 0
+        while True:
+            line = fh.readline(max_line_bytes + 1)
+            if not line:
+                return
+            line_no += 1
+            if len(line) > max_line_bytes and not line.endswith(b"\n"):
+                while line and not line.endswith(b"\n"):  # drain the rest of the long line
+                    line = fh.readline(1 << 20)
+                yield line_no, None
+                continue
+            yield line_no, line
+
+
+def decode(line: bytes) -> dict[str, Any]:
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RecordError("invalid_utf8", f"byte {exc.start}") from None
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RecordError("invalid_json", f"{exc.msg} at column {exc.colno}") from None
+    if not isinstance(obj, dict):
+        raise RecordError("not_an_object", f"JSON {type(obj).__name__}")
+    return obj
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def to_post(
+    obj: dict[str, Any], source_file: str, line_no: int, categories: dict[str, str]
+) -> Post:
+    """Normalise one submission object (API, Pushshift or Arctic Shift flavour)."""
+    post_id = obj.get("id")
+    if not isinstance(post_id, str) or not post_id.strip() or not post_id.isalnum():
+        raise RecordError("missing_id", f"id={post_id!r}"[:80])
+    subreddit = obj.get("subreddit")
+    if not isinstance(subreddit, str) or not subreddit:
+        raise RecordError("missing_subreddit", f"post {post_id}")
+    created = _int_or_none(obj.get("created_utc"))  # a string in older Pushshift months
+    if created is None:
+        raise RecordError("bad_created_utc", f"post {post_id}: {obj.get('created_utc')!r}"[:80])
+    parent = obj.get("crosspost_parent")
+    author = obj.get("author")
+    return Post(
+        post_id=post_id,
+        subreddit=subreddit,
+        category=categories.get(subreddit.lower()),
+        title=clean(str(obj.get("title") or "")),
+        selftext=clean(str(obj.get("selftext") or "")),
+        author=author if isinstance(author, str) else None,
+        created_utc=created,
+        over_18=bool(obj.get("over_18")),
+        stickied=bool(obj.get("stickied")),
+        crosspost_parent=parent.removeprefix("t3_") if isinstance(parent, str) else None,
+        permalink=obj.get("permalink") if isinstance(obj.get("permalink"), str) else None,
+        url=obj.get("url") if isinstance(obj.get("url"), str) else None,
+        score=_int_or_none(obj.get("score")),
+        num_comments=_int_or_none(obj.get("num_comments")),
+        source_file=source_file,
+        source_line=line_no,
+    )

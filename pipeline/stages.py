@@ -1,0 +1,43 @@
+"""The pipeline's shape, in order. The CLI and the Prefect flow both walk this list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline import (
+    annotate,
+    dedup,
+    generate,
+    ingest,
+    judge,
+    prefilter,
+    questions,
+    release,
+    sampling,
+)
+from pipeline.context import StageFn
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    run: StageFn
+    reads: str
+    writes: str
+
+
+STAGES: list[Stage] = [
+    Stage("ingest", ingest.run, "data/raw dump files", "posts, ingest_rejects, source_files"),
+    Stage("prefilter", prefilter.run, "posts", "prefilter"),
+    Stage("dedup", dedup.run, "posts + prefilter", "dedup, embeddings"),
+    Stage("judge", judge.run, "posts + dedup", "judge_votes, judge_panel, llm_cache"),
+    Stage("sample", sampling.run, "judge_panel", "scenarios"),
+    Stage("generate", generate.run, "scenarios", "actions, llm_cache"),
+    Stage("annotate", annotate.run, "actions", "annotations, llm_cache, agreement.json"),
+    Stage("questions", questions.run, "actions", "questions"),
+    Stage(
+        "release", release.run, "scenarios, actions, annotations, questions", "releases/<version>/"
+    ),
+]
+
+BY_NAME = {s.name: s for s in STAGES}

@@ -1,0 +1,152 @@
+"""What each stage writes to the store. Table names and keys live in `schemas.tables`."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class SourceFile(BaseModel):
+    """A raw dump file already read; its sha256 makes ingest skip it next time."""
+
+    sha256: str
+    path: str
+    lines: int
+    posts: int
+    rejects: int
+
+
+class IngestReject(BaseModel):
+    """A raw line that could not become a Post, kept with the reason."""
+
+    source_sha256: str
+    line_no: int
+    source_file: str
+    reason: str
+    detail: str
+    snippet: str
+
+
+class Post(BaseModel):
+    """One Reddit submission, normalised from a dump or API record."""
+
+    post_id: str
+    subreddit: str
+    category: str | None
+    title: str
+    selftext: str
+    author: str | None
+    created_utc: int
+    over_18: bool
+    stickied: bool
+    crosspost_parent: str | None
+    permalink: str | None
+    url: str | None
+    score: int | None
+    num_comments: int | None
+    source_file: str
+    source_line: int
+
+
+class FilterDecision(BaseModel):
+    """Rule pre-filter verdict for one post; `reason` says why it was dropped."""
+
+    post_id: str
+    keep: bool
+    reason: str | None
+    detail: str | None
+
+
+class Embedding(BaseModel):
+    post_id: str
+    model: str
+    vector: list[float]
+
+
+class DedupDecision(BaseModel):
+    post_id: str
+    keep: bool
+    reason: str | None  # exact_duplicate | near_duplicate | crosspost
+    duplicate_of: str | None
+    similarity: float | None
+
+
+class JudgeVote(BaseModel):
+    post_id: str
+    model: str
+    role: str  # judge | tiebreaker
+    is_decision: bool | None  # None: the model gave no valid answer
+    reason: str
+    request_id: str
+
+
+class PanelDecision(BaseModel):
+    post_id: str
+    category: str
+    keep: bool | None  # None: undecided (a model failed)
+    votes: list[str]
+    tiebreak_used: bool
+    reason: str
+
+
+class Scenario(BaseModel):
+    scenario_id: str
+    post_id: str
+    category: str
+    subreddit: str
+    title: str
+    text: str
+    created_utc: int
+    permalink: str | None
+    sample_rank: int
+
+
+class Action(BaseModel):
+    action_id: str
+    scenario_id: str
+    generator: str
+    value: str
+    text: str
+    placeholder: bool = Field(description="True for offline template text, not a model's")
+    request_id: str
+
+
+class Annotation(BaseModel):
+    action_id: str
+    annotator: str
+    value: str  # the value it was written for
+    predicted_value: str | None
+    agrees: bool | None
+    confidence: float | None
+    request_id: str
+
+
+class Question(BaseModel):
+    question_id: str
+    scenario_id: str
+    question_index: int
+    action_ids: list[str]
+    values: list[str]
+
+
+class LLMCall(BaseModel):
+    """The per-request cache: a request's sha256 -> the validated answer."""
+
+    request_id: str
+    task: str
+    model: str
+    backend: str
+    prompt_version: str
+    request_json: str
+    response_json: str
+    prompt_tokens: int
+    completion_tokens: int
+    latency_s: float
+
+
+class LLMFailure(BaseModel):
+    request_id: str
+    task: str
+    model: str
+    item_key: str
+    reason: str
+    attempts: int

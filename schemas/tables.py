@@ -1,0 +1,37 @@
+"""Store tables: one per stage output, each a schema model plus its stable key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from schemas import records as r
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    model: type[BaseModel]
+    key: tuple[str, ...]
+
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table("source_files", r.SourceFile, ("sha256",)),
+        Table("ingest_rejects", r.IngestReject, ("source_sha256", "line_no")),
+        Table("posts", r.Post, ("post_id",)),
+        Table("prefilter", r.FilterDecision, ("post_id",)),
+        Table("embeddings", r.Embedding, ("post_id", "model")),
+        Table("dedup", r.DedupDecision, ("post_id",)),
+        Table("judge_votes", r.JudgeVote, ("post_id", "model", "role")),
+        Table("judge_panel", r.PanelDecision, ("post_id",)),
+        Table("scenarios", r.Scenario, ("scenario_id",)),
+        Table("actions", r.Action, ("action_id",)),
+        Table("annotations", r.Annotation, ("action_id", "annotator")),
+        Table("questions", r.Question, ("question_id",)),
+        Table("llm_cache", r.LLMCall, ("request_id",)),
+        Table("llm_failures", r.LLMFailure, ("request_id",)),
+    )
+}
