@@ -1,0 +1,95 @@
+"""Shared fixtures: settings over temporary folders, an open store, tiny dump files."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import zstandard
+
+from pipeline.context import RunContext
+from pipeline.embeddings import Embedder
+from pipeline.settings import Settings
+from pipeline.store import Store
+
+pytest_plugins = ["tests.conftest_openai"]
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_DIR = REPO / "data" / "raw" / "sample"
+
+
+def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    data: dict[str, Any] = {
+        "processed_dir": tmp_path / "processed",
+        "source": {"raw_dir": tmp_path / "raw"},
+        "sampling": {"per_category": 2},
+    }
+    data.update(overrides)
+    return Settings(**data)
+
+
+@pytest.fixture(autouse=True)
+def _no_user_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests see only the settings they build, never a developer's environment."""
+    import os
+
+    for key in list(os.environ):
+        if key.startswith("VALACT_") or key in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+            monkeypatch.delenv(key, raising=False)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    (tmp_path / "raw").mkdir()
+    return make_settings(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """The real MiniLM, loaded once per session (from the installed package, no network)."""
+    return Embedder()
+
+
+@pytest.fixture
+def ctx(settings: Settings, embedder: Embedder) -> Iterator[RunContext]:
+    settings.processed_dir.mkdir(parents=True, exist_ok=True)
+    with Store.open(settings.db_path) as store:
+        yield RunContext(settings=settings, store=store, run_id="test-run", _embedder=embedder)
+
+
+def submission(post_id: str, subreddit: str = "careerguidance", **fields: Any) -> dict[str, Any]:
+    """A dump record in the Arctic Shift shape with a plausible decision post."""
+    record: dict[str, Any] = {
+        "id": post_id,
+        "name": f"t3_{post_id}",
+        "subreddit": subreddit,
+        "author": f"author_{post_id}",
+        "created_utc": 1_790_000_000 + sum(map(ord, post_id)),
+        "over_18": False,
+        "stickied": False,
+        "title": f"Should I take the offer ({post_id})?",
+        "selftext": (
+            "I have worked at my company for four years and I like my team, but I just got an "
+            "offer from a startup that pays more and would let me lead a small group. My partner "
+            "is worried about the risk because we are saving for a house, and my manager says a "
+            "promotion may come next year. Should I take the new job or stay where I am?"
+        ),
+        "permalink": f"/r/{subreddit}/comments/{post_id}/x/",
+    }
+    record.update(fields)
+    return record
+
+
+def write_dump(path: Path, lines: list[Any], compress: bool = True) -> Path:
+    """Records (dicts are JSON-encoded, bytes/str written as they are) as NDJSON(.zst)."""
+    raw = b""
+    for line in lines:
+        if isinstance(line, dict | list):
+            line = json.dumps(line)
+        raw += (line if isinstance(line, bytes) else line.encode()) + b"\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(zstandard.ZstdCompressor().compress(raw) if compress else raw)
+    return path

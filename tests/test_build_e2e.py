@@ -1,0 +1,113 @@
+"""`valact build` as `make dataset` runs it: the Prefect flow on the bundled sample."""
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from schemas import SchwartzValue
+from tests.conftest import REPO, SAMPLE_DIR
+
+pytestmark = pytest.mark.skipif(not list(SAMPLE_DIR.glob("*.zst")), reason="bundled sample missing")
+
+
+def valact_build(processed: Path) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VALACT_", "PREFECT_"))}
+    env["VALACT_PROCESSED_DIR"] = str(processed)
+    out = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "build"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    console = out.stdout + out.stderr
+    assert out.returncode == 0, console
+    return console
+
+
+@pytest.fixture(scope="module")
+def two_builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, dict, str, dict]:
+    processed = tmp_path_factory.mktemp("e2e") / "processed"
+    first = valact_build(processed)
+    summary1 = json.loads((processed / "run_summary.json").read_text())
+    second = valact_build(processed)
+    summary2 = json.loads((processed / "run_summary.json").read_text())
+    return processed, first, summary1, second, summary2
+
+
+def test_console_is_clean_and_says_offline(two_builds) -> None:
+    _, first, _, second, _ = two_builds
+    for console in (first, second):
+        assert "ERROR" not in console
+        assert "Traceback" not in console
+        assert "database is locked" not in console
+        assert console.count("OFFLINE backend set") == 2  # at start and at end
+        assert "placeholders" in console
+
+
+def test_first_build_makes_a_release_with_the_study_structure(two_builds) -> None:
+    processed, _, summary, _, _ = two_builds
+    stages = summary["stages"]
+    assert list(stages) == [
+        "ingest",
+        "prefilter",
+        "dedup",
+        "judge",
+        "sample",
+        "generate",
+        "annotate",
+        "questions",
+        "release",
+    ]
+    assert all({"processed", "skipped", "dropped"} <= set(r) for r in stages.values())
+    assert stages["ingest"]["processed"] >= 400
+    assert summary["offline"] and summary["placeholder_actions"]
+    release = Path(summary["release_dir"])
+    assert release.parent == processed / "releases"
+    con = duckdb.connect()
+    q = (
+        con.execute(f"SELECT * FROM read_parquet('{release}/questions/*.parquet')")
+        .fetch_arrow_table()
+        .to_pylist()
+    )
+    scenarios = con.execute(
+        f"SELECT scenario_id, category FROM read_parquet('{release}/scenarios/*.parquet')"
+    ).fetchall()
+    assert Counter(c for _, c in scenarios) == {
+        "career": 6,
+        "finance": 6,
+        "education": 6,
+        "relationships": 6,
+        "ethics": 6,
+    }
+    by_scenario: dict[str, list[dict]] = {}
+    for row in q:
+        by_scenario.setdefault(row["scenario_id"], []).append(row)
+    assert set(by_scenario) == {sid for sid, _ in scenarios}
+    for rows in by_scenario.values():
+        assert len(rows) == 5
+        assert all(len(r["options"]) == 4 and len(set(r["option_values"])) == 4 for r in rows)
+        values = Counter(v for r in rows for v in r["option_values"])
+        assert values == {v.value: 2 for v in SchwartzValue}
+        assert len({a for r in rows for a in r["option_action_ids"]}) == 20
+
+
+def test_second_build_does_nothing(two_builds) -> None:
+    _, _, _, _, summary = two_builds
+    assert {name: r["processed"] for name, r in summary["stages"].items()} == {
+        name: 0 for name in summary["stages"]
+    }
+    assert summary["stages"]["release"]["skipped"] == 1
+
+
+def test_prefect_state_stays_in_the_processed_folder(two_builds) -> None:
+    processed = two_builds[0]
+    assert (processed / "prefect").is_dir()
+    assert (processed / "valact.duckdb").is_file()

@@ -1,0 +1,112 @@
+from pipeline import ingest, prefilter
+from pipeline.context import RunContext
+from pipeline.prefilter import decide
+from pipeline.settings import PrefilterSettings
+from schemas import Post
+from tests.conftest import submission, write_dump
+
+
+def test_ingest_records_every_line_and_is_idempotent(ctx: RunContext) -> None:
+    raw = ctx.settings.source.raw_dir
+    write_dump(
+        raw / "RS_a.ndjson.zst",
+        [
+            submission("a1"),
+            submission("a2"),
+            "{truncated",
+            "",
+            b"\xff\xfe",
+            submission("a1"),
+            {"no": "id"},
+        ],
+    )
+    report = ingest.run(ctx)
+    assert report.processed == 6  # the blank line is not a record
+    assert report.outputs == 2
+    assert report.dropped == {
+        "invalid_json": 1,
+        "invalid_utf8": 1,
+        "duplicate_id": 1,
+        "missing_id": 1,
+    }
+    rejects = ctx.store.query("SELECT line_no, reason FROM ingest_rejects ORDER BY line_no")
+    assert [(r["line_no"], r["reason"]) for r in rejects] == [
+        (3, "invalid_json"),
+        (5, "invalid_utf8"),
+        (7, "missing_id"),
+    ]
+    again = ingest.run(ctx)
+    assert (again.processed, again.skipped, again.outputs) == (0, 6, 0)
+
+    # A later dump overlapping the first adds only the new posts.
+    write_dump(raw / "RS_b.ndjson.zst", [submission("a2"), submission("b1")])
+    more = ingest.run(ctx)
+    assert (more.processed, more.outputs, more.dropped) == (2, 1, {"duplicate_id": 1})
+    assert ctx.store.count("posts") == 3
+    row = ctx.store.query("SELECT _stage, _version, _config_hash, _run_id FROM posts LIMIT 1")[0]
+    assert row["_stage"] == "ingest" and row["_run_id"] == "test-run" and row["_config_hash"]
+
+
+def _post(**fields) -> Post:
+    base = {
+        "post_id": "p",
+        "subreddit": "careerguidance",
+        "category": "career",
+        "title": "Should I take the offer?",
+        "author": "a",
+        "created_utc": 1,
+        "over_18": False,
+        "stickied": False,
+        "crosspost_parent": None,
+        "permalink": None,
+        "url": None,
+        "score": 1,
+        "num_comments": 0,
+        "source_file": "f",
+        "source_line": 1,
+        "selftext": submission("x")["selftext"],
+    }
+    return Post(**{**base, **fields})
+
+
+def test_prefilter_reasons() -> None:
+    rules = PrefilterSettings()
+    spanish = (
+        "Hola a todos, tengo una duda muy grande sobre mi trabajo y mi familia. Mi jefe me "
+        "ofrecio un puesto nuevo en otra ciudad pero mi madre esta enferma y no se que hacer "
+        "con mi vida ahora mismo, necesito consejos por favor porque estoy muy perdido."
+    )
+    cases = {
+        None: _post(),
+        "subreddit_not_configured": _post(category=None, subreddit="pics"),
+        "removed": _post(selftext="[removed]"),
+        "deleted": _post(selftext="[deleted]"),
+        "stickied": _post(stickied=True),
+        "nsfw": _post(over_18=True),
+        "too_long": _post(selftext="word " * 10_000),
+        "too_short": _post(selftext="Should I quit? Yes or no."),
+        "non_english": _post(title="Ayuda", selftext=spanish),
+    }
+    for reason, post in cases.items():
+        d = decide(post, rules)
+        assert d.reason == reason, (reason, d)
+        assert d.keep is (reason is None)
+    assert decide(_post(over_18=True), PrefilterSettings(allow_nsfw=True)).keep
+
+
+def test_prefilter_stage_counts_and_skips(ctx: RunContext) -> None:
+    write_dump(
+        ctx.settings.source.raw_dir / "RS.zst",
+        [
+            submission("k1"),
+            submission("r1", selftext="[removed]"),
+            submission("o1", subreddit="pics"),
+            submission("s1", selftext="too short"),
+        ],
+    )
+    ingest.run(ctx)
+    r = prefilter.run(ctx)
+    assert (r.processed, r.outputs) == (4, 1)
+    assert r.dropped == {"removed": 1, "subreddit_not_configured": 1, "too_short": 1}
+    again = prefilter.run(ctx)
+    assert (again.processed, again.skipped) == (0, 4)

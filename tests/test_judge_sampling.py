@@ -1,0 +1,126 @@
+from collections import Counter
+
+from pipeline import judge, sampling
+from pipeline.context import RunContext
+from pipeline.llm.offline import JUDGES, _features
+from pipeline.store import Provenance
+from schemas import DedupDecision, Post
+from tests.conftest import submission
+
+PROV = Provenance("test", "1", "h", "test-run")
+DECISION = submission("x")["selftext"]
+VENT = (
+    "I just need to get this off my chest. My manager took credit for my project again in "
+    "front of the whole team today and I felt invisible. I stayed late all month for that "
+    "launch and I am exhausted, my partner has been patient but I keep bringing it home."
+)
+FACT = (
+    "How do I set up a backdoor Roth IRA at Fidelity? What is the deadline for the "
+    "contribution and which tax form does the conversion go on? Is there a tool that "
+    "computes the pro-rata rule automatically for people with existing traditional IRAs?"
+)
+
+
+def put(ctx: RunContext, posts: list[tuple[str, str, str, str]]) -> None:
+    """(post_id, subreddit, category, text) rows straight into posts + dedup(keep)."""
+    rows = [
+        Post(
+            post_id=i,
+            subreddit=sub,
+            category=cat,
+            title="Title",
+            selftext=text,
+            author="a",
+            created_utc=n,
+            over_18=False,
+            stickied=False,
+            crosspost_parent=None,
+            permalink=None,
+            url=None,
+            score=None,
+            num_comments=None,
+            source_file="f",
+            source_line=n,
+        )
+        for n, (i, sub, cat, text) in enumerate(posts)
+    ]
+    ctx.store.insert("posts", rows, PROV)
+    ctx.store.insert(
+        "dedup",
+        [
+            DedupDecision(
+                post_id=p.post_id, keep=True, reason=None, duplicate_of=None, similarity=None
+            )
+            for p in rows
+        ],
+        PROV,
+    )
+
+
+def test_offline_judges_disagree_where_a_panel_needs_a_tiebreaker() -> None:
+    votes = {
+        name: {
+            kind: fn(_features("Title", text))[0]
+            for kind, text in {"decision": DECISION, "vent": VENT, "fact": FACT}.items()
+        }
+        for name, fn in JUDGES.items()
+    }
+    assert votes["decision-rules"] == {"decision": True, "vent": False, "fact": False}
+    assert votes["context-rules"] == {"decision": True, "vent": True, "fact": False}
+    assert votes["strict-rules"]["vent"] is False
+
+
+def test_panel_majority_and_tiebreak(ctx: RunContext) -> None:
+    put(
+        ctx,
+        [
+            ("d1", "AskHR", "career", DECISION),
+            ("v1", "AskHR", "career", VENT),
+            ("f1", "AskHR", "career", FACT),
+        ],
+    )
+    r = judge.run(ctx)
+    panel = {p["post_id"]: p for p in ctx.store.query("SELECT * FROM judge_panel")}
+    assert panel["d1"]["keep"] and not panel["d1"]["tiebreak_used"]
+    assert not panel["f1"]["keep"] and panel["f1"]["reason"] == "rejected"
+    assert not panel["v1"]["keep"] and panel["v1"]["tiebreak_used"]
+    assert ctx.store.count("judge_votes") == 7  # 2 + 2 + 2 and one tiebreaker vote
+    assert r.dropped == {"rejected": 1, "tiebreak_rejected": 1}
+    assert judge.run(ctx).processed == 0
+
+
+def test_judging_stops_when_the_category_quota_is_met(ctx: RunContext) -> None:
+    # per_category=2, oversample=2 -> at most 4 accepted per category are needed
+    put(ctx, [(f"c{i}", "AskHR", "career", DECISION + f" ({i})") for i in range(10)])
+    r = judge.run(ctx)
+    assert r.processed == 4 and r.outputs == 4
+    assert any("6 posts not judged" in n for n in r.notes)
+    assert judge.run(ctx).processed == 0
+
+
+def test_sampling_is_balanced_stratified_and_seeded(ctx: RunContext) -> None:
+    ctx.settings.sampling.per_category = 4
+    ctx.settings.judge.oversample = 10
+    put(
+        ctx,
+        [(f"a{i}", "AskHR", "career", DECISION + f"{i}") for i in range(6)]
+        + [(f"b{i}", "consulting", "career", DECISION + f"{i}") for i in range(6)]
+        + [(f"e{i}", "college", "education", DECISION + f"{i}") for i in range(2)],
+    )
+    judge.run(ctx)
+    r = sampling.run(ctx)
+    rows = ctx.store.query("SELECT * FROM scenarios")
+    per_cat = Counter(row["category"] for row in rows)
+    assert per_cat == {"career": 4, "education": 2}
+    assert Counter(row["subreddit"] for row in rows if row["category"] == "career") == {
+        "AskHR": 2,
+        "consulting": 2,
+    }
+    assert any("education: 2 of 4" in n for n in r.notes)
+    assert sampling.run(ctx).processed == 0
+
+    # Same seed, same choice; another seed, (here) another choice.
+    pool = [p for p in ctx.store.load("posts") if p.category == "career"]
+    first = [p.post_id for p in sampling.stratified(pool, 1)]
+    assert first == [p.post_id for p in sampling.stratified(list(reversed(pool)), 1)]
+    assert first != [p.post_id for p in sampling.stratified(pool, 2)]

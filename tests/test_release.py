@@ -1,0 +1,80 @@
+import json
+from pathlib import Path
+
+import datasets
+
+from pipeline.build import run_stages
+from pipeline.release import RELEASE_CONFIGS
+from schemas.convert import hf_features
+from tests.conftest import make_settings, submission, write_dump
+
+TEXT = submission("x")["selftext"]
+
+
+def load(folder: Path, config: str) -> datasets.Dataset:
+    # A private cache: `datasets` caches local folders by name, so two builds of the same
+    # version in different places would otherwise share one (stale) cache entry.
+    return datasets.load_dataset(
+        str(folder), config, split="test", cache_dir=str(folder.parent / ".hf-cache")
+    )
+
+
+def build(tmp_path: Path):
+    s = make_settings(tmp_path, sampling={"per_category": 1})
+    write_dump(
+        s.source.raw_dir / "RS.zst",
+        [
+            submission("c1"),
+            submission(
+                "r1",
+                subreddit="relationships",
+                title="Should I move in with my partner?",
+                selftext=TEXT.replace("startup", "partner's city") + " We fight a lot.",
+            ),
+        ],
+    )
+    return s, run_stages(s)
+
+
+def test_release_loads_with_datasets_and_says_it_is_placeholder(tmp_path: Path) -> None:
+    s, summary = build(tmp_path)
+    folder = s.releases_dir / s.release.version
+    assert summary.release_dir == str(folder)
+    for config, model in RELEASE_CONFIGS.items():
+        ds = load(folder, config)
+        assert ds.features == hf_features(model)
+    questions = load(folder, "questions")
+    assert len(questions) == 10 and all(len(q["options"]) == 4 for q in questions)
+    actions = load(folder, "actions")
+    assert len(actions) == 40 and all(actions["placeholder"])
+    card = (folder / "README.md").read_text()
+    assert card.startswith("---\n") and "config_name: questions" in card
+    assert "placeholder" in card.lower()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["counts"] == {"scenarios": 2, "actions": 40, "questions": 10}
+    assert manifest["placeholder_actions"] and manifest["settings"]["seed"] == s.seed
+    run_summary = json.loads((s.processed_dir / "run_summary.json").read_text())
+    assert run_summary["placeholder_actions"] is True
+
+
+def test_unchanged_release_is_skipped_and_changed_one_replaced(tmp_path: Path) -> None:
+    s, _ = build(tmp_path)
+    again = run_stages(s)
+    assert all(r.processed == 0 for r in again.stages.values())
+    assert again.stages["release"].skipped == 1
+    write_dump(
+        s.source.raw_dir / "RS_2.zst",
+        [
+            submission(
+                "e1",
+                subreddit="college",
+                title="Should I switch majors?",
+                selftext=TEXT.replace("company", "university program") + " Exams soon.",
+            )
+        ],
+    )
+    third = run_stages(s)
+    assert third.stages["release"].processed == 1
+    folder = s.releases_dir / s.release.version
+    assert len(load(folder, "scenarios")) == 3
+    assert not list(s.releases_dir.glob(".*tmp*"))  # no half-written folder left behind

@@ -1,0 +1,56 @@
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from pipeline.settings import Settings, load_settings
+
+
+def test_defaults_follow_the_study() -> None:
+    s = Settings()
+    assert [c.name for c in s.categories] == [
+        "career",
+        "finance",
+        "education",
+        "relationships",
+        "ethics",
+    ]
+    assert sum(len(c.subreddits) for c in s.categories) == 17
+    assert s.sampling.per_category * len(s.categories) == 3000
+    assert s.prefilter.min_words == 40
+    assert s.offline  # no endpoint configured
+    assert s.db_path == Path("data/processed/valact.duckdb")
+
+
+def test_toml_then_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = tmp_path / "valact.toml"
+    cfg.write_text("seed = 7\n[sampling]\nper_category = 3\n[dedup]\nnear_dup_threshold = 0.8\n")
+    monkeypatch.setenv("VALACT_SAMPLING__PER_CATEGORY", "5")
+    monkeypatch.setenv("VALACT_PROCESSED_DIR", str(tmp_path / "out"))
+    s = load_settings(cfg)
+    assert s.seed == 7  # from TOML
+    assert s.sampling.per_category == 5  # env wins over TOML
+    assert s.dedup.near_dup_threshold == 0.8  # TOML section kept beside env override
+    assert s.db_path == tmp_path / "out" / "valact.duckdb"
+
+
+def test_secrets_never_in_public_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VALACT_LLM__API_KEY", "sk-secret-123")
+    monkeypatch.setenv("VALACT_LLM__BASE_URL", "http://127.0.0.1:9/v1")
+    s = Settings()
+    assert not s.offline
+    assert "sk-secret-123" not in str(s.public_dict())
+    assert "sk-secret-123" not in repr(s)
+    monkeypatch.setenv("VALACT_LLM__API_KEY", "another-key")
+    assert s.section_hash() == Settings().section_hash()  # the key is not provenance
+
+
+def test_bad_values_are_rejected(tmp_path: Path) -> None:
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text("[generation]\nmodels = ['only-one']\n")
+    with pytest.raises(ValidationError, match="two generator models"):
+        load_settings(cfg)
+    with pytest.raises(FileNotFoundError):
+        load_settings(tmp_path / "missing.toml")
+    with pytest.raises(ValidationError):
+        Settings(unknown_key=1)
