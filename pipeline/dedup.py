@@ -47,6 +47,45 @@ def embed_posts(ctx: RunContext, posts: list[Post]) -> np.ndarray:
     return np.asarray([cached[p.post_id] for p in posts], dtype=np.float32).reshape(-1, 384)
 
 
+def near_duplicates(
+    new: np.ndarray, kept: np.ndarray, threshold: float, block: int = 1024
+) -> list[tuple[int, float]]:
+    """Greedy near-duplicate search over unit vectors, in the order of `new`.
+
+    For each new row: (-1, 0.0) if it is kept, else (index of its match, cosine). A match index
+    below len(kept) points into `kept`; len(kept) + j points at new row j (kept earlier).
+    One matrix product per block against everything kept before it, then the block itself.
+    """
+    n_old = len(kept)
+    kept_new: list[int] = []
+    out: list[tuple[int, float]] = []
+    for start in range(0, len(new), block):
+        rows = new[start : start + block]
+        pool_index = list(range(n_old)) + [n_old + j for j in kept_new]
+        pool = np.vstack([kept, new[kept_new]]) if kept_new else kept
+        if len(pool):
+            sims = rows @ pool.T
+            best = sims.argmax(axis=1)
+            top = sims[np.arange(len(rows)), best]
+        inner = rows @ rows.T
+        in_block: list[int] = []
+        for i in range(len(rows)):
+            match, sim = -1, -1.0
+            if len(pool) and top[i] >= threshold:
+                match, sim = pool_index[int(best[i])], float(top[i])
+            if in_block:
+                j = int(np.argmax(inner[i, in_block]))
+                if inner[i, in_block[j]] >= threshold and inner[i, in_block[j]] > sim:
+                    match, sim = n_old + start + in_block[j], float(inner[i, in_block[j]])
+            if match < 0:
+                in_block.append(i)
+                out.append((-1, 0.0))
+            else:
+                out.append((match, sim))
+        kept_new += [start + i for i in in_block]
+    return out
+
+
 def run(ctx: RunContext) -> StageReport:
     timer = Timer()
     s, store = ctx.settings, ctx.store
@@ -66,10 +105,7 @@ def run(ctx: RunContext) -> StageReport:
         return report
 
     known_posts = {r["post_id"] for r in store.query("SELECT post_id FROM posts")}
-    kept_rows = store.query(
-        "SELECT d.post_id, d.duplicate_of FROM dedup d WHERE d.keep ORDER BY d.post_id"
-    )
-    kept_ids = [r["post_id"] for r in kept_rows]
+    kept_ids = sorted(store.keys("dedup", "keep"))
     kept_posts = {
         p.post_id: p
         for p in store.load("posts", where="post_id IN (SELECT post_id FROM dedup WHERE keep)")
@@ -96,23 +132,16 @@ def run(ctx: RunContext) -> StageReport:
                 hashes[h] = post.post_id
                 survivors.append(post)
         vecs = embed_posts(ctx, survivors)
-        new_kept: list[int] = []
-        for i, post in enumerate(survivors):
-            sims_old = kept_vecs @ vecs[i] if len(kept_vecs) else np.zeros(0)
-            sims_new = vecs[new_kept] @ vecs[i] if new_kept else np.zeros(0)
-            best_old = int(np.argmax(sims_old)) if sims_old.size else -1
-            best_new = int(np.argmax(sims_new)) if sims_new.size else -1
-            top_old = float(sims_old[best_old]) if best_old >= 0 else -1.0
-            top_new = float(sims_new[best_new]) if best_new >= 0 else -1.0
-            if max(top_old, top_new) >= threshold:
+        matches = near_duplicates(vecs, kept_vecs, threshold)
+        for post, (match, sim) in zip(survivors, matches, strict=True):
+            if match >= 0:
                 other = (
-                    kept_ids[best_old]
-                    if top_old >= top_new
-                    else survivors[new_kept[best_new]].post_id
+                    kept_ids[match]
+                    if match < len(kept_ids)
+                    else survivors[match - len(kept_ids)].post_id
                 )
-                decisions.append(_drop(post, "near_duplicate", other, max(top_old, top_new)))
+                decisions.append(_drop(post, "near_duplicate", other, sim))
             else:
-                new_kept.append(i)
                 decisions.append(
                     DedupDecision(
                         post_id=post.post_id,
@@ -122,6 +151,7 @@ def run(ctx: RunContext) -> StageReport:
                         similarity=None,
                     )
                 )
+        new_kept = [i for i, (match, _) in enumerate(matches) if match < 0]
         kept_ids += [survivors[i].post_id for i in new_kept]
         kept_vecs = np.vstack([kept_vecs, vecs[new_kept]]) if new_kept else kept_vecs
         store.insert("dedup", decisions, prov)

@@ -81,3 +81,26 @@ def test_exact_near_and_crosspost_duplicates(ctx: RunContext) -> None:
     assert (r2.processed, r2.skipped, r2.dropped) == (1, 5, {"near_duplicate": 1})
     again = dedup.run(ctx)
     assert again.processed == 0
+
+
+def test_blocked_search_matches_the_naive_greedy_pass() -> None:
+    from pipeline.dedup import near_duplicates
+
+    rng = np.random.default_rng(1)
+    base = rng.standard_normal((60, 8)).astype(np.float32)
+    vecs = np.vstack([base, base[:30] + 0.1 * rng.standard_normal((30, 8))]).astype(np.float32)
+    vecs = vecs[rng.permutation(len(vecs))]
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    old, new = vecs[:20], vecs[20:]
+    expected, kept = [], list(range(20))
+    for i in range(len(new)):
+        sims = [(float(vecs[k] @ new[i]), k) for k in kept]
+        sim, k = max(sims)
+        if sim >= 0.9:
+            expected.append(k)
+        else:
+            expected.append(-1)
+            kept.append(20 + i)
+    got = near_duplicates(new, old, 0.9, block=7)
+    assert [m for m, _ in got] == expected
+    assert any(m >= 20 for m in expected) and any(m == -1 for m in expected)
