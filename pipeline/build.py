@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from rich.console import Console
 from rich.table import Table
@@ -29,7 +30,12 @@ def backend_banner(settings: Settings) -> str:
             "placeholder actions, MiniLM value annotator). Set VALACT_LLM__BASE_URL (and "
             "VALACT_LLM__API_KEY) to use a model."
         )
-    return f"LLM endpoint: {settings.llm.base_url or 'OpenAI default'}"
+    url = urlsplit(settings.llm.base_url or "")
+    host = url.hostname or ""
+    shown = f"{url.scheme}://{host}{f':{url.port}' if url.port else ''}{url.path}"  # no userinfo
+    return f"LLM endpoint: {shown}; models: {settings.judge_models()[0]}, " + (
+        f"{settings.generator_models()}, {settings.annotator_models()}"
+    )
 
 
 @contextmanager

@@ -64,7 +64,11 @@ class DedupSettings(BaseModel):
 
 
 class LLMSettings(BaseModel):
-    """An OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp server)."""
+    """An OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp server).
+
+    Only an explicit base URL turns model calls on, so an OPENAI_API_KEY in someone's shell
+    never makes `make dataset` spend money; that key is used when no VALACT key is given.
+    """
 
     base_url: str | None = None
     api_key: SecretStr | None = None
@@ -76,7 +80,12 @@ class LLMSettings(BaseModel):
 
     @property
     def configured(self) -> bool:
-        return bool(self.base_url or self.api_key)
+        return bool(self.base_url)
+
+    def key(self) -> str:
+        if self.api_key is not None:
+            return self.api_key.get_secret_value()
+        return os.environ.get("OPENAI_API_KEY", "")
 
 
 class JudgeSettings(BaseModel):

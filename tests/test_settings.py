@@ -45,6 +45,14 @@ def test_secrets_never_in_public_settings(monkeypatch: pytest.MonkeyPatch) -> No
     assert s.section_hash() == Settings().section_hash()  # the key is not provenance
 
 
+def test_only_a_base_url_turns_model_calls_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-shell")
+    assert Settings().offline
+    monkeypatch.setenv("VALACT_LLM__BASE_URL", "http://127.0.0.1:9/v1")
+    s = Settings()
+    assert not s.offline and s.llm.key() == "sk-from-shell"
+
+
 def test_bad_values_are_rejected(tmp_path: Path) -> None:
     cfg = tmp_path / "bad.toml"
     cfg.write_text("[generation]\nmodels = ['only-one']\n")

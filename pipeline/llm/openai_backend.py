@@ -18,7 +18,7 @@ class OpenAIBackend:
     name = "openai"
 
     def __init__(self, settings: LLMSettings) -> None:
-        self._secret = settings.api_key.get_secret_value() if settings.api_key else ""
+        self._secret = settings.key()
         # Local servers (vLLM, Ollama, llama.cpp) accept any key; the client requires one.
         self.client = openai.OpenAI(
             base_url=settings.base_url or None,
