@@ -21,6 +21,7 @@ DEFAULTS = {
 
 def configure(processed_dir: Path) -> None:
     """Set Prefect's environment defaults; variables the user already set win."""
-    os.environ.setdefault("PREFECT_HOME", str((processed_dir / "prefect").resolve()))
+    home = Path(os.environ.setdefault("PREFECT_HOME", str((processed_dir / "prefect").resolve())))
+    home.mkdir(parents=True, exist_ok=True)  # Prefect itself creates only the last level
     for key, value in DEFAULTS.items():
         os.environ.setdefault(key, value)

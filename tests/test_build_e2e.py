@@ -13,7 +13,7 @@ import pytest
 from schemas import SchwartzValue
 from tests.conftest import REPO, SAMPLE_DIR
 
-pytestmark = pytest.mark.skipif(not list(SAMPLE_DIR.glob("*.zst")), reason="bundled sample missing")
+MANIFEST = json.loads((SAMPLE_DIR / "MANIFEST.json").read_text())
 
 
 def valact_build(processed: Path) -> str:
@@ -72,11 +72,8 @@ def test_first_build_makes_a_release_with_the_study_structure(two_builds) -> Non
     release = Path(summary["release_dir"])
     assert release.parent == processed / "releases"
     con = duckdb.connect()
-    q = (
-        con.execute(f"SELECT * FROM read_parquet('{release}/questions/*.parquet')")
-        .fetch_arrow_table()
-        .to_pylist()
-    )
+    q = con.sql(f"SELECT * FROM read_parquet('{release}/questions/*.parquet')").to_arrow_table()
+    q = q.to_pylist()
     scenarios = con.execute(
         f"SELECT scenario_id, category FROM read_parquet('{release}/scenarios/*.parquet')"
     ).fetchall()
@@ -111,3 +108,74 @@ def test_prefect_state_stays_in_the_processed_folder(two_builds) -> None:
     processed = two_builds[0]
     assert (processed / "prefect").is_dir()
     assert (processed / "valact.duckdb").is_file()
+
+
+def test_every_planted_problem_in_the_sample_is_caught_with_its_reason(two_builds) -> None:
+    con = duckdb.connect(str(two_builds[0] / "valact.duckdb"), read_only=True)
+    kind = {k: v for k, v in MANIFEST.items() if not k.startswith("_")}
+
+    rejects = {
+        (r[0], r[1]): r[2]
+        for r in con.execute("SELECT source_file, line_no, reason FROM ingest_rejects").fetchall()
+    }
+    expected_reject = {
+        "truncated_json": "invalid_json",
+        "binary_garbage": "invalid_json",
+        "not_an_object": "not_an_object",
+        "missing_id": "missing_id",
+        "invalid_utf8": "invalid_utf8",
+    }
+    assert rejects == {
+        (m["file"], m["line"]): expected_reject[m["kind"]] for m in MANIFEST["_malformed"]
+    }
+    first_run = min((two_builds[0] / "runs").glob("*.json"))  # run ids sort by start time
+    assert json.loads(first_run.read_text())["stages"]["ingest"]["dropped"]["duplicate_id"] == len(
+        MANIFEST["_same_id_duplicates"]
+    )
+
+    prefilter = dict(
+        con.execute("SELECT post_id, coalesce(reason, 'kept') FROM prefilter").fetchall()
+    )
+    expected_prefilter = {
+        "removed": "removed",
+        "deleted": "deleted",
+        "nsfw": "nsfw",
+        "too_short": "too_short",
+        "non_english": "non_english",
+        "off_topic_subreddit": "subreddit_not_configured",
+        "stickied_mod_post": "stickied",
+        "clean": "kept",
+    }
+    for post_id, k in kind.items():
+        if k in expected_prefilter:
+            assert prefilter[post_id] == expected_prefilter[k], (post_id, k)
+    hostile = MANIFEST["_hostile"]
+    by_hostile = {v: prefilter[k] for k, v in hostile.items()}
+    assert by_hostile["oversized_selftext"] == "too_long"
+    assert by_hostile["emoji_whitespace_only"] == "too_short"
+
+    dedup = {
+        r[0]: (r[1], r[2])
+        for r in con.execute(
+            "SELECT post_id, coalesce(reason, 'kept'), duplicate_of FROM dedup"
+        ).fetchall()
+    }
+    expected_dedup = {
+        "exact_duplicate_repost": "exact_duplicate",
+        "near_duplicate_repost": "near_duplicate",
+        "crosspost": "crosspost",
+    }
+    for post_id, k in kind.items():
+        if k in expected_dedup:
+            assert dedup[post_id] == (expected_dedup[k], MANIFEST["_duplicate_of"][post_id])
+        if k == "clean":
+            assert dedup[post_id][0] == "kept", post_id  # no false duplicate among clean posts
+
+    accepted = {r[0] for r in con.execute("SELECT post_id FROM judge_panel WHERE keep").fetchall()}
+    assert not {p for p in accepted if kind.get(p) == "borderline"}
+    judged_clean = [
+        r[0]
+        for r in con.execute("SELECT post_id FROM judge_panel").fetchall()
+        if kind.get(r[0]) == "clean"
+    ]
+    assert sum(p in accepted for p in judged_clean) / len(judged_clean) > 0.9

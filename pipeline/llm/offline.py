@@ -27,7 +27,10 @@ _DECISION = re.compile(
     r"(i|we)|torn between|deciding (between|whether)|can'?t decide|cannot decide|which (one|"
     r"option|path|offer|should)|whether (to|or not|i should)|help me decide|is it wrong|would "
     r"it be wrong|debating (whether|if)|do i (stay|go|take|tell|quit|accept)|change my view|"
-    r"cmv\b|not sure (if|whether)|on the fence)",
+    r"cmv\b|not sure (if|whether)|on the fence|i'?m torn|torn about|would it be (a mistake|wrong|"
+    r"unreasonable|selfish)|is it (unreasonable|selfish|fair)|am i (crazy|wrong|overreacting|"
+    r"selfish)|or (should|do|would) i)"
+    r"|[^.?!\n]{0,200}\bor\b[^.?!\n]{0,200}\?",  # an "X or Y?" question
     re.IGNORECASE,
 )
 _FACT = re.compile(
