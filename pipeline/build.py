@@ -80,7 +80,7 @@ def run_stages(settings: Settings, stages: list[Stage] | None = None) -> RunSumm
 
 
 def print_summary(summary: RunSummary, console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or Console(width=max(Console().width, 120))
     table = Table(title=f"ValAct run {summary.run_id}")
     for col in ("stage", "in", "processed", "skipped", "out", "dropped (reason: n)", "s"):
         table.add_column(col, justify="left" if col.startswith(("stage", "dropped")) else "right")

@@ -8,16 +8,18 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import duckdb
 import typer
 from rich.console import Console
 
 from pipeline.build import backend_banner, print_summary, run_stages
 from pipeline.settings import Settings, load_settings
 from pipeline.stages import BY_NAME, STAGES
+from pipeline.store import Store, StoreSchemaError
 from schemas.run import RunSummary
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
-console = Console()
+console = Console(width=max(Console().width, 120))  # room for the summary table
 ConfigOpt = Annotated[
     Path | None,
     typer.Option("--config", "-c", help="TOML settings (default: $VALACT_CONFIG or ./valact.toml)"),
@@ -25,11 +27,18 @@ ConfigOpt = Annotated[
 
 
 def _settings(config: Path | None) -> Settings:
+    """Settings, and a store that opens: both fail here with one clear line, not a traceback."""
     try:
-        return load_settings(config)
+        settings = load_settings(config)
+        with Store.open(settings.db_path):
+            pass
     except (FileNotFoundError, ValueError) as err:
         console.print(f"[red]settings error:[/red] {err}", highlight=False)
         raise typer.Exit(2) from None
+    except (StoreSchemaError, duckdb.Error) as err:
+        console.print(f"[red]store error:[/red] {err}", highlight=False)
+        raise typer.Exit(2) from None
+    return settings
 
 
 def _quiet_libraries() -> None:

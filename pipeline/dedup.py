@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.context import RunContext, Timer, start_report
-from pipeline.store import chunked
 from pipeline.text import content_hash, post_text
 from schemas import DedupDecision, Embedding, Post
 from schemas.run import StageReport
@@ -92,59 +91,61 @@ def run(ctx: RunContext) -> StageReport:
     report = start_report(ctx, STAGE, VERSION, "dedup")
     prov = ctx.provenance(STAGE, VERSION, report.config_hash)
     report.skipped = store.count("dedup")
-    todo = store.load(
-        "posts",
-        where="post_id IN (SELECT post_id FROM prefilter WHERE keep) "
-        "AND post_id NOT IN (SELECT post_id FROM dedup)",
-        order="created_utc, post_id",
-    )
-    report.processed = len(todo)
-    report.inputs = report.processed + report.skipped
-    if not todo:
-        report.seconds = timer.seconds()
-        return report
-
     known_posts = {r["post_id"] for r in store.query("SELECT post_id FROM posts")}
-    kept_ids = sorted(store.keys("dedup", "keep"))
-    kept_posts = {
-        p.post_id: p
-        for p in store.load("posts", where="post_id IN (SELECT post_id FROM dedup WHERE keep)")
+    hashes = {
+        r["content_hash"]: r["post_id"]
+        for r in store.query("SELECT content_hash, post_id FROM dedup WHERE keep")
     }
-    hashes = {content_hash(p.title, p.selftext): p.post_id for p in kept_posts.values()}
+    kept_ids = sorted(store.keys("dedup", "keep"))
     kept_vecs = (
-        embed_posts(ctx, [kept_posts[i] for i in kept_ids])
+        embed_posts(
+            ctx,
+            store.load(
+                "posts", where="post_id IN (SELECT unnest(?))", params=[kept_ids], order="post_id"
+            ),
+        )  # type: ignore[arg-type]
         if kept_ids
         else np.zeros((0, 384), np.float32)
     )
     threshold = s.dedup.near_dup_threshold
-
-    for chunk in chunked(todo, CHUNK):
+    while True:  # in chunks, oldest first: the earliest post of a group is the one kept
+        chunk = store.load(
+            "posts",
+            where="post_id IN (SELECT post_id FROM prefilter WHERE keep) "
+            "AND post_id NOT IN (SELECT post_id FROM dedup)",
+            order=f"created_utc, post_id LIMIT {CHUNK}",
+        )
+        if not chunk:
+            break
         decisions: list[DedupDecision] = []
         survivors: list[Post] = []
         for post in chunk:  # crossposts and exact duplicates need no model
+            assert isinstance(post, Post)
             h = content_hash(post.title, post.selftext)
             parent = post.crosspost_parent
             if parent and parent in known_posts and parent != post.post_id:
-                decisions.append(_drop(post, "crosspost", parent, None))
+                decisions.append(_drop(post, h, "crosspost", parent, None))
             elif h in hashes:
-                decisions.append(_drop(post, "exact_duplicate", hashes[h], 1.0))
+                decisions.append(_drop(post, h, "exact_duplicate", hashes[h], 1.0))
             else:
                 hashes[h] = post.post_id
                 survivors.append(post)
         vecs = embed_posts(ctx, survivors)
         matches = near_duplicates(vecs, kept_vecs, threshold)
         for post, (match, sim) in zip(survivors, matches, strict=True):
+            h = content_hash(post.title, post.selftext)
             if match >= 0:
                 other = (
                     kept_ids[match]
                     if match < len(kept_ids)
                     else survivors[match - len(kept_ids)].post_id
                 )
-                decisions.append(_drop(post, "near_duplicate", other, sim))
+                decisions.append(_drop(post, h, "near_duplicate", other, sim))
             else:
                 decisions.append(
                     DedupDecision(
                         post_id=post.post_id,
+                        content_hash=h,
                         keep=True,
                         reason=None,
                         duplicate_of=None,
@@ -155,18 +156,21 @@ def run(ctx: RunContext) -> StageReport:
         kept_ids += [survivors[i].post_id for i in new_kept]
         kept_vecs = np.vstack([kept_vecs, vecs[new_kept]]) if new_kept else kept_vecs
         store.insert("dedup", decisions, prov)
+        report.processed += len(decisions)
         for d in decisions:
             if d.keep:
                 report.outputs += 1
             else:
                 report.drop(d.reason or "unknown")
+    report.inputs = report.processed + report.skipped
     report.seconds = timer.seconds()
     return report
 
 
-def _drop(post: Post, reason: str, other: str, sim: float | None) -> DedupDecision:
+def _drop(post: Post, h: str, reason: str, other: str, sim: float | None) -> DedupDecision:
     return DedupDecision(
         post_id=post.post_id,
+        content_hash=h,
         keep=False,
         reason=reason,
         duplicate_of=other,

@@ -86,22 +86,24 @@ def run(ctx: RunContext) -> StageReport:
     ):
         accepted[row["category"]] = row["n"]
     target = math.ceil(s.sampling.per_category * s.judge.oversample)
-    pending = store.load(
-        "posts",
-        where="post_id IN (SELECT post_id FROM dedup WHERE keep) "
-        "AND post_id NOT IN (SELECT post_id FROM judge_panel) AND category IS NOT NULL",
-    )
-    by_category: dict[str, list[Post]] = defaultdict(list)
-    for post in pending:  # type: ignore[assignment]
-        by_category[post.category or ""].append(post)  # type: ignore[union-attr]
+    # Only ids here; a post's text is loaded when (and if) it is judged.
+    by_category: dict[str, list[str]] = defaultdict(list)
+    for row in store.query(
+        "SELECT post_id, category FROM posts WHERE category IS NOT NULL "
+        "AND post_id IN (SELECT post_id FROM dedup WHERE keep) "
+        "AND post_id NOT IN (SELECT post_id FROM judge_panel)"
+    ):
+        by_category[row["category"]].append(row["post_id"])
     deferred = 0
     before = ctx.llm.snapshot()
     for category in sorted(by_category):
-        posts = sorted(by_category[category], key=lambda p: seeded_order(s.seed, p.post_id))
-        for i, post in enumerate(posts):
+        ids = sorted(by_category[category], key=lambda i: seeded_order(s.seed, i))
+        for n, post_id in enumerate(ids):
             if accepted[category] >= target:
-                deferred += len(posts) - i
+                deferred += len(ids) - n
                 break
+            (post,) = store.load("posts", where="post_id = ?", params=[post_id])
+            assert isinstance(post, Post)
             votes, decision = judge_post(ctx, post)
             store.insert("judge_votes", votes, prov)
             report.processed += 1

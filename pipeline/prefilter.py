@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from pipeline.context import RunContext, Timer, start_report
 from pipeline.settings import PrefilterSettings
-from pipeline.store import chunked
 from pipeline.text import english_ratio, post_text, words
 from schemas import FilterDecision, Post
 from schemas.run import StageReport
@@ -49,20 +48,22 @@ def run(ctx: RunContext) -> StageReport:
     prov = ctx.provenance(STAGE, VERSION, report.config_hash)
     store = ctx.store
     report.skipped = store.count("prefilter")
-    todo = store.load(
-        "posts",
-        where="post_id NOT IN (SELECT post_id FROM prefilter)",
-        order="created_utc, post_id",
-    )
-    for batch in chunked(todo, BATCH):
+    while True:  # in batches: a month of Reddit does not fit in memory
+        batch = store.load(
+            "posts",
+            where="post_id NOT IN (SELECT post_id FROM prefilter)",
+            order=f"created_utc, post_id LIMIT {BATCH}",
+        )
+        if not batch:
+            break
         decisions = [decide(p, ctx.settings.prefilter) for p in batch]  # type: ignore[arg-type]
         store.insert("prefilter", decisions, prov)
+        report.processed += len(decisions)
         for d in decisions:
             if d.keep:
                 report.outputs += 1
             else:
                 report.drop(d.reason or "unknown")
-    report.processed = len(todo)
     report.inputs = report.processed + report.skipped
     report.seconds = timer.seconds()
     return report

@@ -37,6 +37,10 @@ class Provenance:
     run_id: str
 
 
+class StoreSchemaError(RuntimeError):
+    """The store was written by a version with other table layouts."""
+
+
 class Store:
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
@@ -53,8 +57,20 @@ class Store:
             con.close()
 
     def _create_tables(self) -> None:
+        existing: dict[str, list[str]] = {}
+        for name, col in self.con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position"
+        ).fetchall():
+            existing.setdefault(name, []).append(col)
         for table in TABLES.values():
             cols = {**duckdb_columns(table.model), **PROVENANCE_COLUMNS}
+            if table.name in existing and existing[table.name] != list(cols):
+                raise StoreSchemaError(
+                    f"table {table.name!r} in the store has columns {existing[table.name]}, "
+                    f"this version expects {list(cols)}: use a new processed folder "
+                    "(VALACT_PROCESSED_DIR) or remove the old store"
+                )
             body = ", ".join(f'"{c}" {t}' for c, t in cols.items())
             key = ", ".join(f'"{k}"' for k in table.key)
             self.con.execute(

@@ -64,6 +64,7 @@ class Embedding(BaseModel):
 
 class DedupDecision(BaseModel):
     post_id: str
+    content_hash: str  # what later exact-duplicate checks compare with
     keep: bool
     reason: str | None  # exact_duplicate | near_duplicate | crosspost
     duplicate_of: str | None

@@ -49,7 +49,12 @@ def put(ctx: RunContext, posts: list[tuple[str, str, str, str]]) -> None:
         "dedup",
         [
             DedupDecision(
-                post_id=p.post_id, keep=True, reason=None, duplicate_of=None, similarity=None
+                post_id=p.post_id,
+                content_hash=p.post_id,
+                keep=True,
+                reason=None,
+                duplicate_of=None,
+                similarity=None,
             )
             for p in rows
         ],

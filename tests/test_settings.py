@@ -62,3 +62,25 @@ def test_bad_values_are_rejected(tmp_path: Path) -> None:
         load_settings(tmp_path / "missing.toml")
     with pytest.raises(ValidationError):
         Settings(unknown_key=1)
+
+
+def test_cli_reports_bad_config_and_old_stores_in_one_line(tmp_path: Path) -> None:
+    import duckdb
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    runner = CliRunner()
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[sampling]\nper_category = 'many'\n")
+    result = runner.invoke(app, ["config", "--config", str(bad)])
+    assert result.exit_code == 2 and "settings error" in result.output
+    assert "Traceback" not in result.output
+
+    processed = tmp_path / "old"
+    processed.mkdir()
+    con = duckdb.connect(str(processed / "valact.duckdb"))
+    con.execute("CREATE TABLE posts (post_id VARCHAR)")
+    con.close()
+    result = runner.invoke(app, ["ingest"], env={"VALACT_PROCESSED_DIR": str(processed)})
+    assert result.exit_code == 2 and "store error" in result.output and "posts" in result.output
