@@ -105,7 +105,36 @@ def bench_embeddings(n: int = 256) -> None:
     )
 
 
+def bench_llm_cache() -> None:
+    """Generation on the sample: first pass (answer + durable per-request cache write) vs a
+    resumed pass where every answer comes from the cache (actions deleted, cache kept)."""
+    from pipeline.build import open_run
+    from pipeline.settings import load_settings
+    from pipeline.stages import BY_NAME, STAGES
+
+    with tempfile.TemporaryDirectory() as tmp:
+        s = load_settings(
+            REPO / "valact.toml",
+            processed_dir=Path(tmp),
+            source={"raw_dir": REPO / "data" / "raw" / "sample"},
+        )
+        with open_run(s) as (ctx, _):
+            for stage in STAGES[:5]:
+                stage.run(ctx)
+            first = BY_NAME["generate"].run(ctx)
+            ctx.store.con.execute("DELETE FROM actions")
+            resumed = BY_NAME["generate"].run(ctx)
+    n = first.processed
+    print(
+        f"llm cache: resumed generate {n / resumed.seconds:,.0f} requests/s from the cache; "
+        f"baseline first pass (offline answer + cache write) {n / first.seconds:,.0f} "
+        f"requests/s; {first.seconds / n * 1000:.1f} ms vs {resumed.seconds / n * 1000:.1f} "
+        f"ms per request"
+    )
+
+
 if __name__ == "__main__":
     bench_reader()
     bench_near_dup()
     bench_embeddings()
+    bench_llm_cache()

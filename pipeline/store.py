@@ -94,11 +94,12 @@ class Store:
             }
             for r in rows
         ]
-        before = self.count(table)
         batch = pa.Table.from_pylist(records)  # noqa: F841 - referenced by name in the SQL
         cols = ", ".join(f'"{c}"' for c in (*spec.model.model_fields, *PROVENANCE_COLUMNS))
-        self.con.execute(f'INSERT OR IGNORE INTO "{table}" ({cols}) SELECT {cols} FROM batch')
-        return self.count(table) - before
+        row = self.con.execute(
+            f'INSERT OR IGNORE INTO "{table}" ({cols}) SELECT {cols} FROM batch'
+        ).fetchone()
+        return int(row[0]) if row else 0
 
     def count(self, table: str, where: str = "", params: Sequence[Any] = ()) -> int:
         sql = f'SELECT count(*) FROM "{table}"' + (f" WHERE {where}" if where else "")

@@ -73,6 +73,7 @@ class LLMService:
         self.ctx = ctx
         self.stats: Counter[str] = Counter()
         self._backends: dict[str, Backend] = {}
+        self._failed = ctx.store.keys("llm_failures")  # cleared when a retry succeeds
 
     def backend_for(self, model: str) -> Backend:
         kind = "offline" if model.startswith(OFFLINE_PREFIX) else "openai"
@@ -187,13 +188,16 @@ class LLMService:
             ],
             prov,
         )
-        store.delete("llm_failures", "request_id = ?", [request.request_id])
+        if request.request_id in self._failed:
+            store.delete("llm_failures", "request_id = ?", [request.request_id])
+            self._failed.discard(request.request_id)
 
     def _fail(self, request: LLMRequest, item_key: str, reason: str, attempts: int) -> None:
         self.stats["failures"] += 1
         log.warning("%s %s failed for %s: %s", request.task, request.model, item_key, reason)
         store = self.ctx.store
         store.delete("llm_failures", "request_id = ?", [request.request_id])
+        self._failed.add(request.request_id)
         store.insert(
             "llm_failures",
             [
