@@ -121,9 +121,9 @@ def bench_llm_cache() -> None:
         with open_run(s) as (ctx, _):
             for stage in STAGES[:5]:
                 stage.run(ctx)
-            first = BY_NAME["generate"].run(ctx)
+            first = BY_NAME["generate"].execute(ctx)
             ctx.store.con.execute("DELETE FROM actions")
-            resumed = BY_NAME["generate"].run(ctx)
+            resumed = BY_NAME["generate"].execute(ctx)
     n = first.processed
     print(
         f"llm cache: resumed generate {n / resumed.seconds:,.0f} requests/s from the cache; "

@@ -9,17 +9,16 @@ from __future__ import annotations
 import json
 
 from pipeline.agreement import agreement
-from pipeline.context import RunContext, Timer, start_report
+from pipeline.context import RunContext, start_report
 from pipeline.llm.prompts import PROMPT_VERSION, annotate_messages
 from pipeline.text import post_text
 from schemas import Action, Annotation, AnnotationAnswer, LLMRequest
 from schemas.run import StageReport
 
-STAGE, VERSION = "annotate", "1"
+STAGE, VERSION = "annotate", f"1+{PROMPT_VERSION}"
 
 
 def run(ctx: RunContext) -> StageReport:
-    timer = Timer()
     s, store = ctx.settings, ctx.store
     report = start_report(ctx, STAGE, VERSION, "annotation", "llm", "seed")
     prov = ctx.provenance(STAGE, VERSION, report.config_hash)
@@ -38,15 +37,11 @@ def run(ctx: RunContext) -> StageReport:
             if (action.action_id, annotator) in done:
                 report.skipped += 1
                 continue
-            request = LLMRequest(
-                task="annotate",
-                model=annotator,
-                prompt_version=PROMPT_VERSION,
-                messages=annotate_messages(scenarios.get(action.scenario_id, ""), action.text),
-                payload={"action": action.text, "scenario_id": action.scenario_id},
-                temperature=s.llm.temperature,
-                max_tokens=s.llm.max_tokens,
-                seed=s.seed,
+            request = ctx.llm.request(
+                "annotate",
+                annotator,
+                annotate_messages(scenarios.get(action.scenario_id, ""), action.text),
+                {"action": action.text, "scenario_id": action.scenario_id},
             )
             pending.append((action, request))
     ctx.llm.prepare([r for _, r in pending])
@@ -82,5 +77,4 @@ def run(ctx: RunContext) -> StageReport:
         f"Krippendorff alpha (with intended): {stats['krippendorff_alpha_with_intended']}"
     )
     report.notes += ctx.llm.notes(since=before)
-    report.seconds = timer.seconds()
     return report

@@ -75,7 +75,7 @@ def run_stages(settings: Settings, stages: list[Stage] | None = None) -> RunSumm
     """Run stages in order without an orchestrator (the CLI's single-stage commands)."""
     with open_run(settings) as (ctx, summary):
         for stage in stages or STAGES:
-            summary.stages[stage.name] = stage.run(ctx)
+            summary.stages[stage.name] = stage.execute(ctx)
     return summary
 
 

@@ -6,7 +6,6 @@ Prefect task or from a test.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -55,11 +54,3 @@ def start_report(ctx: RunContext, stage: str, version: str, *sections: str) -> S
     return StageReport(
         stage=stage, version=version, config_hash=ctx.settings.section_hash(*sections)
     )
-
-
-class Timer:
-    def __init__(self) -> None:
-        self.start = time.perf_counter()
-
-    def seconds(self) -> float:
-        return round(time.perf_counter() - self.start, 3)

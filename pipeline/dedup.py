@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.context import RunContext, Timer, start_report
+from pipeline.context import RunContext, start_report
 from pipeline.text import content_hash, post_text
 from schemas import DedupDecision, Embedding, Post
 from schemas.run import StageReport
@@ -86,7 +86,6 @@ def near_duplicates(
 
 
 def run(ctx: RunContext) -> StageReport:
-    timer = Timer()
     s, store = ctx.settings, ctx.store
     report = start_report(ctx, STAGE, VERSION, "dedup")
     prov = ctx.provenance(STAGE, VERSION, report.config_hash)
@@ -156,14 +155,8 @@ def run(ctx: RunContext) -> StageReport:
         kept_ids += [survivors[i].post_id for i in new_kept]
         kept_vecs = np.vstack([kept_vecs, vecs[new_kept]]) if new_kept else kept_vecs
         store.insert("dedup", decisions, prov)
-        report.processed += len(decisions)
-        for d in decisions:
-            if d.keep:
-                report.outputs += 1
-            else:
-                report.drop(d.reason or "unknown")
+        report.tally([(d.keep, d.reason) for d in decisions])
     report.inputs = report.processed + report.skipped
-    report.seconds = timer.seconds()
     return report
 
 

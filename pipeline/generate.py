@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import re
 
-from pipeline.context import RunContext, Timer, start_report
+from pipeline.context import RunContext, start_report
 from pipeline.llm.prompts import PROMPT_VERSION, generate_messages
 from pipeline.settings import OFFLINE_PREFIX, GenerationSettings
 from pipeline.text import clean, words
-from schemas import Action, ActionAnswer, LLMRequest, Scenario, SchwartzValue
+from schemas import Action, ActionAnswer, Scenario, SchwartzValue
 from schemas.run import StageReport
 
-STAGE, VERSION = "generate", "1"
+STAGE, VERSION = "generate", f"1+{PROMPT_VERSION}"
 _SENTENCE_END = re.compile(r"[.!?…]+(?=\s|$)")
 
 
@@ -42,7 +42,6 @@ def check_action(rules: GenerationSettings):
 
 
 def run(ctx: RunContext) -> StageReport:
-    timer = Timer()
     s, store = ctx.settings, ctx.store
     report = start_report(ctx, STAGE, VERSION, "generation", "llm", "seed")
     prov = ctx.provenance(STAGE, VERSION, report.config_hash)
@@ -60,17 +59,13 @@ def run(ctx: RunContext) -> StageReport:
                 if aid in done:
                     report.skipped += 1
                     continue
-                request = LLMRequest(
-                    task="generate",
-                    model=generator,
-                    prompt_version=PROMPT_VERSION,
-                    messages=generate_messages(
+                request = ctx.llm.request(
+                    "generate",
+                    generator,
+                    generate_messages(
                         scenario.title, scenario.text, value, s.generation.max_sentences
                     ),
-                    payload={"title": scenario.title, "text": scenario.text, "value": value.value},
-                    temperature=s.llm.temperature,
-                    max_tokens=s.llm.max_tokens,
-                    seed=s.seed,
+                    {"title": scenario.title, "text": scenario.text, "value": value.value},
                 )
                 answer = ctx.llm.ask(request, item_key=aid, check=check)  # type: ignore[arg-type]
                 report.processed += 1
@@ -96,5 +91,4 @@ def run(ctx: RunContext) -> StageReport:
             f"{placeholders} actions are offline TEMPLATE placeholders, not model-written"
         )
     report.notes += ctx.llm.notes(since=before)
-    report.seconds = timer.seconds()
     return report

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from pipeline.context import RunContext, Timer, start_report
+from pipeline.context import RunContext, start_report
 from pipeline.sources.dumps import RecordError, decode, file_sha256, read_lines, to_post
 from pipeline.store import Provenance
 from schemas import IngestReject, Post, SourceFile
@@ -26,7 +26,6 @@ def find_files(raw_dir: Path, patterns: list[str]) -> list[Path]:
 
 
 def run(ctx: RunContext) -> StageReport:
-    timer = Timer()
     s, store = ctx.settings, ctx.store
     report = start_report(ctx, STAGE, VERSION, "source", "categories")
     prov = ctx.provenance(STAGE, VERSION, report.config_hash)
@@ -57,7 +56,6 @@ def run(ctx: RunContext) -> StageReport:
         log.info(
             "ingested %s: %d lines, %d new posts, %d rejects", name, lines, posts_new, len(rejects)
         )
-    report.seconds = timer.seconds()
     return report
 
 

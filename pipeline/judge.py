@@ -12,12 +12,12 @@ import hashlib
 import math
 from collections import defaultdict
 
-from pipeline.context import RunContext, Timer, start_report
+from pipeline.context import RunContext, start_report
 from pipeline.llm.prompts import PROMPT_VERSION, judge_messages
-from schemas import JudgeAnswer, JudgeVote, LLMRequest, PanelDecision, Post
+from schemas import JudgeAnswer, JudgeVote, PanelDecision, Post
 from schemas.run import StageReport
 
-STAGE, VERSION = "judge", "1"
+STAGE, VERSION = "judge", f"1+{PROMPT_VERSION}"
 
 
 def seeded_order(seed: int, key: str) -> str:
@@ -26,16 +26,11 @@ def seeded_order(seed: int, key: str) -> str:
 
 
 def _vote(ctx: RunContext, post: Post, model: str, role: str) -> JudgeVote:
-    s = ctx.settings
-    request = LLMRequest(
-        task="judge",
-        model=model,
-        prompt_version=PROMPT_VERSION,
-        messages=judge_messages(post.title, post.selftext),
-        payload={"title": post.title, "text": post.selftext},
-        temperature=s.llm.temperature,
-        max_tokens=s.llm.max_tokens,
-        seed=s.seed,
+    request = ctx.llm.request(
+        "judge",
+        model,
+        judge_messages(post.title, post.selftext),
+        {"title": post.title, "text": post.selftext},
     )
     answer = ctx.llm.ask(request, item_key=post.post_id)
     assert answer is None or isinstance(answer, JudgeAnswer)
@@ -75,7 +70,6 @@ def judge_post(ctx: RunContext, post: Post) -> tuple[list[JudgeVote], PanelDecis
 
 
 def run(ctx: RunContext) -> StageReport:
-    timer = Timer()
     s, store = ctx.settings, ctx.store
     report = start_report(ctx, STAGE, VERSION, "judge", "llm", "seed")
     prov = ctx.provenance(STAGE, VERSION, report.config_hash)
@@ -120,5 +114,4 @@ def run(ctx: RunContext) -> StageReport:
     if deferred:
         report.notes.append(f"{deferred} posts not judged: category quotas ({target}) met")
     report.notes += ctx.llm.notes(since=before)
-    report.seconds = timer.seconds()
     return report

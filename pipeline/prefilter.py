@@ -5,7 +5,7 @@ Cheap rules that run on every post, so the expensive stages only see plausible s
 
 from __future__ import annotations
 
-from pipeline.context import RunContext, Timer, start_report
+from pipeline.context import RunContext, start_report
 from pipeline.settings import PrefilterSettings
 from pipeline.text import english_ratio, post_text, words
 from schemas import FilterDecision, Post
@@ -43,7 +43,6 @@ def decide(post: Post, rules: PrefilterSettings) -> FilterDecision:
 
 
 def run(ctx: RunContext) -> StageReport:
-    timer = Timer()
     report = start_report(ctx, STAGE, VERSION, "prefilter", "categories")
     prov = ctx.provenance(STAGE, VERSION, report.config_hash)
     store = ctx.store
@@ -58,12 +57,6 @@ def run(ctx: RunContext) -> StageReport:
             break
         decisions = [decide(p, ctx.settings.prefilter) for p in batch]  # type: ignore[arg-type]
         store.insert("prefilter", decisions, prov)
-        report.processed += len(decisions)
-        for d in decisions:
-            if d.keep:
-                report.outputs += 1
-            else:
-                report.drop(d.reason or "unknown")
+        report.tally([(d.keep, d.reason) for d in decisions])
     report.inputs = report.processed + report.skipped
-    report.seconds = timer.seconds()
     return report

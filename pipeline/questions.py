@@ -12,7 +12,7 @@ import hashlib
 import random
 from collections import defaultdict
 
-from pipeline.context import RunContext, Timer, start_report
+from pipeline.context import RunContext, start_report
 from schemas import Action, Question, SchwartzValue
 from schemas.run import StageReport
 
@@ -54,7 +54,6 @@ def assemble(
 
 
 def run(ctx: RunContext) -> StageReport:
-    timer = Timer()
     s, store = ctx.settings, ctx.store
     report = start_report(ctx, STAGE, VERSION, "questions", "generation", "seed")
     prov = ctx.provenance(STAGE, VERSION, report.config_hash)
@@ -84,5 +83,4 @@ def run(ctx: RunContext) -> StageReport:
             continue
         report.outputs += store.insert("questions", qs, prov)
         report.processed += 1
-    report.seconds = timer.seconds()
     return report

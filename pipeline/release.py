@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel
 
 import pipeline
-from pipeline.context import RunContext, Timer, start_report
+from pipeline.context import RunContext, start_report
 from pipeline.text import post_text
 from schemas.convert import hf_features
 from schemas.release import RELEASE_CONFIGS, ActionRow, QuestionRow, ScenarioRow
@@ -194,7 +194,6 @@ def write(
 
 
 def run(ctx: RunContext) -> StageReport:
-    timer = Timer()
     s = ctx.settings
     report = start_report(ctx, STAGE, VERSION, "release")
     rows = collect(ctx)
@@ -211,7 +210,6 @@ def run(ctx: RunContext) -> StageReport:
         if old == fp:
             report.skipped = 1
             report.notes.append(f"release {version} unchanged at {target}")
-            report.seconds = timer.seconds()
             return report
         report.notes.append(f"release {version} content changed: replaced")
     agreement_path = s.processed_dir / "agreement.json"
@@ -239,5 +237,4 @@ def run(ctx: RunContext) -> StageReport:
     report.processed = 1
     report.outputs = 1
     report.notes.append(f"wrote {target}")
-    report.seconds = timer.seconds()
     return report

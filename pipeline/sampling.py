@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from itertools import zip_longest
 
-from pipeline.context import RunContext, Timer, start_report
+from pipeline.context import RunContext, start_report
 from pipeline.judge import seeded_order
 from schemas import Post, Scenario
 from schemas.run import StageReport
@@ -35,7 +35,6 @@ def stratified(posts: list[Post], seed: int) -> list[Post]:
 
 
 def run(ctx: RunContext) -> StageReport:
-    timer = Timer()
     s, store = ctx.settings, ctx.store
     report = start_report(ctx, STAGE, VERSION, "sampling", "categories", "seed")
     prov = ctx.provenance(STAGE, VERSION, report.config_hash)
@@ -77,5 +76,4 @@ def run(ctx: RunContext) -> StageReport:
             )
     report.outputs = report.processed
     report.inputs = report.processed + report.skipped
-    report.seconds = timer.seconds()
     return report

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from pipeline import (
@@ -15,7 +16,8 @@ from pipeline import (
     release,
     sampling,
 )
-from pipeline.context import StageFn
+from pipeline.context import RunContext, StageFn
+from schemas.run import StageReport
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,13 @@ class Stage:
     run: StageFn
     reads: str
     writes: str
+
+    def execute(self, ctx: RunContext) -> StageReport:
+        """Run the stage and time it (the one place stage timings are taken)."""
+        start = time.perf_counter()
+        report = self.run(ctx)
+        report.seconds = round(time.perf_counter() - start, 3)
+        return report
 
 
 STAGES: list[Stage] = [

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 from pydantic import BaseModel, Field
 
 
@@ -22,9 +20,14 @@ class StageReport(BaseModel):
     def drop(self, reason: str, n: int = 1) -> None:
         self.dropped[reason] = self.dropped.get(reason, 0) + n
 
-    def drops(self, reasons: Counter[str]) -> None:
-        for reason, n in reasons.items():
-            self.drop(reason, n)
+    def tally(self, verdicts: list[tuple[bool | None, str | None]]) -> None:
+        """Count processed keep/drop verdicts: kept ones are outputs, the rest by reason."""
+        self.processed += len(verdicts)
+        for keep, reason in verdicts:
+            if keep:
+                self.outputs += 1
+            else:
+                self.drop(reason or "unknown")
 
 
 class RunSummary(BaseModel):

@@ -13,12 +13,14 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
+from pipeline.llm.prompts import PROMPT_VERSION
 from pipeline.settings import OFFLINE_PREFIX
 from schemas import LLMCall, LLMFailure, LLMRequest
+from schemas.llm import Task
 
 if TYPE_CHECKING:
     from pipeline.context import RunContext
@@ -87,6 +89,22 @@ class LLMService:
 
                 self._backends[kind] = OpenAIBackend(self.ctx.settings.llm)
         return self._backends[kind]
+
+    def request(
+        self, task: Task, model: str, messages: list[dict[str, str]], payload: dict[str, Any]
+    ) -> LLMRequest:
+        """A request with the run's sampling settings and the current prompt version."""
+        s = self.ctx.settings
+        return LLMRequest(
+            task=task,
+            model=model,
+            prompt_version=PROMPT_VERSION,
+            messages=messages,
+            payload=payload,
+            temperature=s.llm.temperature,
+            max_tokens=s.llm.max_tokens,
+            seed=s.seed,
+        )
 
     def prepare(self, requests: list[LLMRequest]) -> None:
         """Let each backend batch the work for the requests that are not cached yet."""
