@@ -58,7 +58,8 @@ def open_run(settings: Settings) -> Iterator[tuple[RunContext, RunSummary]]:
         finally:
             summary.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
             summary.placeholder_actions = store.count("actions", "placeholder") > 0
-            if "release" in summary.stages:
+            release = summary.stages.get("release")
+            if release and (release.outputs or release.skipped):
                 summary.release_dir = str(settings.releases_dir / settings.release.version)
             write_summary(settings, summary)
 

@@ -10,7 +10,14 @@ import logging
 from pathlib import Path
 
 from pipeline.context import RunContext, start_report
-from pipeline.sources.dumps import RecordError, decode, file_sha256, read_lines, to_post
+from pipeline.sources.dumps import (
+    CorruptFileError,
+    RecordError,
+    decode,
+    file_sha256,
+    read_lines,
+    to_post,
+)
 from pipeline.store import Provenance
 from schemas import IngestReject, Post, SourceFile
 from schemas.run import StageReport
@@ -30,7 +37,10 @@ def run(ctx: RunContext) -> StageReport:
     report = start_report(ctx, STAGE, VERSION, "source", "categories")
     prov = ctx.provenance(STAGE, VERSION, report.config_hash)
     files = find_files(s.source.raw_dir, s.source.patterns)
-    if not files:
+    if not s.source.raw_dir.is_dir():
+        log.warning("raw_dir %s does not exist", s.source.raw_dir)
+        report.notes.append(f"raw_dir {s.source.raw_dir} does not exist")
+    elif not files:
         report.notes.append(f"no input files under {s.source.raw_dir} ({s.source.patterns})")
     done = {
         row["sha256"]: row["lines"] for row in store.query("SELECT sha256, lines FROM source_files")
@@ -69,35 +79,44 @@ def ingest_file(
     rejects: list[IngestReject] = []
     batch: list[Post] = []
     seen: set[str] = set()
-    for line_no, raw in read_lines(path, s.source.max_line_bytes):
-        if raw is not None and not raw.strip():
-            continue  # blank lines are not records
-        lines += 1
-        try:
-            if raw is None:
-                raise RecordError("line_too_long", f"over {s.source.max_line_bytes} bytes")
-            post = to_post(decode(raw), name, line_no, categories)
-        except RecordError as err:
-            rejects.append(
-                IngestReject(
-                    source_sha256=sha,
-                    line_no=line_no,
-                    source_file=name,
-                    reason=err.reason,
-                    detail=err.detail,
-                    snippet=(raw or b"")[:200].decode("utf-8", "replace"),
-                )
+
+    def reject(line_no: int, err: RecordError, raw: bytes | None) -> None:
+        snippet = (raw or b"")[:200].decode("utf-8", "replace")
+        rejects.append(
+            IngestReject(
+                source_sha256=sha,
+                line_no=line_no,
+                source_file=name,
+                reason=err.reason,
+                detail=err.detail,
+                snippet=snippet,
             )
-            report.drop(err.reason)
-            continue
-        if post.post_id in seen:
-            report.drop("duplicate_id")
-            continue
-        seen.add(post.post_id)
-        batch.append(post)
-        if len(batch) >= BATCH:
-            posts_new += _insert_new(ctx, batch, prov, report)
-            batch = []
+        )
+        report.drop(err.reason)
+
+    try:
+        for line_no, raw in read_lines(path, s.source.max_line_bytes):
+            if raw is not None and not raw.strip():
+                continue  # blank lines are not records
+            lines += 1
+            try:
+                if raw is None:
+                    raise RecordError("line_too_long", f"over {s.source.max_line_bytes} bytes")
+                post = to_post(decode(raw), name, line_no, categories)
+            except RecordError as err:
+                reject(line_no, err, raw)
+                continue
+            if post.post_id in seen:
+                report.drop("duplicate_id")
+                continue
+            seen.add(post.post_id)
+            batch.append(post)
+            if len(batch) >= BATCH:
+                posts_new += _insert_new(ctx, batch, prov, report)
+                batch = []
+    except CorruptFileError as err:  # keep what was read; say where the file broke
+        lines += 1
+        reject(err.line_no, err, None)
     posts_new += _insert_new(ctx, batch, prov, report)
     return lines, posts_new, rejects
 

@@ -175,13 +175,10 @@ def write(
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     for name, model in RELEASE_CONFIGS.items():
+        records = [r.model_dump(mode="json") for r in rows[name]]
+        columns = {field: [r[field] for r in records] for field in model.model_fields}
         dd = datasets.DatasetDict(
-            {
-                split: datasets.Dataset.from_list(
-                    [r.model_dump(mode="json") for r in rows[name]],
-                    features=hf_features(model),
-                )
-            }
+            {split: datasets.Dataset.from_dict(columns, features=hf_features(model))}
         )
         (tmp / name).mkdir()
         for split_name, ds in dd.items():
@@ -197,10 +194,14 @@ def run(ctx: RunContext) -> StageReport:
     s = ctx.settings
     report = start_report(ctx, STAGE, VERSION, "release")
     rows = collect(ctx)
+    report.inputs = 1
+    if not rows["questions"]:
+        report.drop("no_complete_scenarios")
+        report.notes.append("nothing to release: no scenario has its questions yet")
+        return report
     version = s.release.version
     fp = fingerprint(rows, version)
     target = s.releases_dir / version
-    report.inputs = 1
     manifest_path = target / "manifest.json"
     if manifest_path.exists():
         try:

@@ -110,3 +110,19 @@ def test_prefilter_stage_counts_and_skips(ctx: RunContext) -> None:
     assert r.dropped == {"removed": 1, "subreddit_not_configured": 1, "too_short": 1}
     again = prefilter.run(ctx)
     assert (again.processed, again.skipped) == (0, 4)
+
+
+def test_corrupt_and_truncated_files_keep_what_was_readable(ctx: RunContext) -> None:
+    raw = ctx.settings.source.raw_dir
+    records = [submission(f"t{i}", selftext=f"{i} " * (i % 97) + "x") for i in range(2000)]
+    good = write_dump(raw / "RS_ok.zst", records)  # several zstd blocks
+    data = good.read_bytes()
+    good.unlink()
+    (raw / "RS_truncated.zst").write_bytes(data[: len(data) // 2])
+    (raw / "RS_not_zstd.zst").write_bytes(b"this is not a zstd stream at all" * 10)
+    report = ingest.run(ctx)
+    assert report.dropped["corrupt_file"] == 2
+    rejects = ctx.store.query("SELECT source_file, reason, detail FROM ingest_rejects")
+    assert {r["source_file"] for r in rejects} == {"RS_truncated.zst", "RS_not_zstd.zst"}
+    assert 0 < ctx.store.count("posts") < 2000  # the readable part of the truncated file
+    assert ingest.run(ctx).processed == 0  # recorded, not re-read on every run

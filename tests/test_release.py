@@ -78,3 +78,12 @@ def test_unchanged_release_is_skipped_and_changed_one_replaced(tmp_path: Path) -
     folder = s.releases_dir / s.release.version
     assert len(load(folder, "scenarios")) == 3
     assert not list(s.releases_dir.glob(".*tmp*"))  # no half-written folder left behind
+
+
+def test_no_input_gives_a_clear_empty_run_not_a_crash(tmp_path: Path) -> None:
+    s = make_settings(tmp_path)  # raw_dir does not exist
+    summary = run_stages(s)
+    assert any("does not exist" in n for n in summary.stages["ingest"].notes)
+    assert summary.stages["release"].dropped == {"no_complete_scenarios": 1}
+    assert summary.release_dir is None
+    assert not s.releases_dir.exists()

@@ -4,11 +4,10 @@ object per line. Every line becomes a Post or a reject with a reason; nothing st
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import zstandard
 
@@ -25,6 +24,14 @@ class RecordError(ValueError):
         self.detail = detail
 
 
+class CorruptFileError(RecordError):
+    """The compressed stream breaks off: lines before it stand, the rest is unreadable."""
+
+    def __init__(self, line_no: int, detail: str) -> None:
+        super().__init__("corrupt_file", detail)
+        self.line_no = line_no
+
+
 def file_sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as fh:
@@ -33,32 +40,58 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _open(path: Path) -> BinaryIO:
-    raw = path.open("rb")
-    if path.suffix == ".zst":
+def _chunks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
+    """Decompressed bytes of a file, frame after frame; raises on a truncated last frame."""
+    with path.open("rb") as fh:
+        if path.suffix != ".zst":
+            yield from iter(lambda: fh.read(size), b"")
+            return
         dctx = zstandard.ZstdDecompressor(max_window_size=ZSTD_MAX_WINDOW)
-        return io.BufferedReader(dctx.stream_reader(raw, closefd=True), buffer_size=1 << 20)
-    return raw
+        dobj, in_frame = dctx.decompressobj(), False
+        for data in iter(lambda: fh.read(size), b""):
+            while data:
+                in_frame = True
+                out = dobj.decompress(data)
+                if out:
+                    yield out
+                if not dobj.eof:
+                    break
+                data = dobj.unused_data  # the next frame starts here
+                dobj, in_frame = dctx.decompressobj(), False
+        if in_frame:
+            raise zstandard.ZstdError("truncated: the last frame ends early")
 
 
 def read_lines(path: Path, max_line_bytes: int) -> Iterator[tuple[int, bytes | None]]:
     """(1-based line number, bytes) per line; bytes is None for a line over the size cap.
 
-    Lines are split by the buffered reader, so records spanning zstd frames are whole.
+    Lines are split here, not by the decompressor, so records spanning zstd frames or read
+    chunks are whole. A corrupt or truncated stream raises CorruptFileError after the lines
+    read before it.
     """
-    with _open(path) as fh:
-        line_no = 0
-        while True:
-            line = fh.readline(max_line_bytes + 1)
-            if not line:
-                return
-            line_no += 1
-            if len(line) > max_line_bytes and not line.endswith(b"\n"):
-                while line and not line.endswith(b"\n"):  # drain the rest of the long line
-                    line = fh.readline(1 << 20)
-                yield line_no, None
-                continue
-            yield line_no, line
+    line_no, pending, size = 0, [], 0  # pending: pieces of the line not yet ended
+
+    def finish(piece: bytes) -> tuple[int, bytes | None]:
+        nonlocal line_no, pending, size
+        line_no += 1
+        too_long = size + len(piece) > max_line_bytes
+        line = None if too_long else (b"".join([*pending, piece]) if pending else piece)
+        pending, size = [], 0
+        return line_no, line
+
+    try:
+        for chunk in _chunks(path):
+            parts = chunk.split(b"\n")
+            for piece in parts[:-1]:
+                yield finish(piece)
+            tail = parts[-1]
+            if size <= max_line_bytes:  # past the cap, keep counting but stop keeping bytes
+                pending.append(tail)
+            size += len(tail)
+        if size:
+            yield finish(b"")
+    except (zstandard.ZstdError, EOFError, OSError) as err:
+        raise CorruptFileError(line_no + 1, f"{type(err).__name__}: {err}"[:300]) from None
 
 
 def decode(line: bytes) -> dict[str, Any]:
