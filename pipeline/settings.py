@@ -16,12 +16,14 @@ from typing import Any
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from schemas.values import SchwartzValue
+
 OFFLINE_PREFIX = "offline/"
 
 
 class Category(BaseModel):
-    name: str
-    subreddits: list[str]
+    name: str = Field(min_length=1)
+    subreddits: list[str] = Field(min_length=1)
 
 
 def _study_categories() -> list[Category]:
@@ -43,24 +45,24 @@ def _study_categories() -> list[Category]:
 class SourceSettings(BaseModel):
     raw_dir: Path = Path("data/raw")
     patterns: list[str] = ["**/*.ndjson.zst", "**/*.zst", "**/*.ndjson", "**/*.jsonl"]
-    max_line_bytes: int = 1_000_000
+    max_line_bytes: int = Field(1_000_000, ge=1_000)
 
 
 class PrefilterSettings(BaseModel):
-    min_words: int = 40
-    max_chars: int = 20_000
+    min_words: int = Field(40, ge=0)
+    max_chars: int = Field(20_000, ge=100)
     allow_nsfw: bool = False
     # Share of tokens that are common English function words; calibrated on real posts
     # (see README, "Calibration").
-    min_english_ratio: float = 0.18
+    min_english_ratio: float = Field(0.18, ge=0, le=1)
     drop_stickied: bool = True
 
 
 class DedupSettings(BaseModel):
-    near_dup_threshold: float = 0.92
+    near_dup_threshold: float = Field(0.92, gt=0, le=1)
     embedding_model: str | None = None  # a local path; None = the bundled MiniLM package
-    batch_size: int = 64
-    max_chars: int = 2_000
+    batch_size: int = Field(64, ge=1)
+    max_chars: int = Field(2_000, ge=100)
 
 
 class LLMSettings(BaseModel):
@@ -72,11 +74,11 @@ class LLMSettings(BaseModel):
 
     base_url: str | None = None
     api_key: SecretStr | None = None
-    timeout_s: float = 60.0
-    max_retries: int = 4
-    temperature: float = 0.0
-    max_tokens: int = 256
-    invalid_answer_retries: int = 2
+    timeout_s: float = Field(60.0, gt=0)
+    max_retries: int = Field(4, ge=0)
+    temperature: float = Field(0.0, ge=0, le=2)
+    max_tokens: int = Field(256, ge=16)
+    invalid_answer_retries: int = Field(2, ge=0)
 
     @property
     def configured(self) -> bool:
@@ -97,7 +99,7 @@ class JudgeSettings(BaseModel):
     ]
     offline_tiebreaker: str = f"{OFFLINE_PREFIX}strict-rules"
     # Judge in seeded order only until each category has this many times its quota accepted.
-    oversample: float = 2.0
+    oversample: float = Field(2.0, ge=1)
 
     @model_validator(mode="after")
     def _two_judges(self) -> JudgeSettings:
@@ -109,8 +111,8 @@ class JudgeSettings(BaseModel):
 class GenerationSettings(BaseModel):
     models: list[str] = ["gpt-4o-mini", "llama-3.1-8b-instruct"]
     offline_models: list[str] = [f"{OFFLINE_PREFIX}template-a", f"{OFFLINE_PREFIX}template-b"]
-    max_sentences: int = 2
-    max_words: int = 60
+    max_sentences: int = Field(2, ge=1)
+    max_words: int = Field(60, ge=5)
 
     @model_validator(mode="after")
     def _two_generators(self) -> GenerationSettings:
@@ -125,12 +127,12 @@ class AnnotationSettings(BaseModel):
 
 
 class SamplingSettings(BaseModel):
-    per_category: int = 600
+    per_category: int = Field(600, ge=1)
 
 
 class QuestionSettings(BaseModel):
-    options_per_question: int = 4
-    max_attempts: int = 10_000
+    options_per_question: int = Field(4, ge=2)
+    max_attempts: int = Field(10_000, ge=1)
 
 
 class ReleaseSettings(BaseModel):
@@ -158,6 +160,15 @@ class Settings(BaseSettings):
     sampling: SamplingSettings = SamplingSettings()
     questions: QuestionSettings = QuestionSettings()
     release: ReleaseSettings = ReleaseSettings()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        subs = [s.lower() for c in self.categories for s in c.subreddits]
+        if len(subs) != len(set(subs)):
+            raise ValueError("a subreddit is listed in more than one category")
+        if len(SchwartzValue) * 2 % self.questions.options_per_question:
+            raise ValueError("20 actions per scenario must split evenly into questions")
+        return self
 
     @classmethod
     def settings_customise_sources(

@@ -62,6 +62,14 @@ def test_bad_values_are_rejected(tmp_path: Path) -> None:
         load_settings(tmp_path / "missing.toml")
     with pytest.raises(ValidationError):
         Settings(unknown_key=1)
+    with pytest.raises(ValidationError, match="near_dup_threshold"):
+        Settings(dedup={"near_dup_threshold": 1.5})
+    with pytest.raises(ValidationError, match="more than one category"):
+        Settings(
+            categories=[{"name": "a", "subreddits": ["x"]}, {"name": "b", "subreddits": ["X"]}]
+        )
+    with pytest.raises(ValidationError, match="split evenly"):
+        Settings(questions={"options_per_question": 3})
 
 
 def test_cli_reports_bad_config_and_old_stores_in_one_line(tmp_path: Path) -> None:
