@@ -18,10 +18,11 @@ from schemas.records import (
     Scenario,
     SourceFile,
 )
-from schemas.values import VALUE_DESCRIPTIONS, SchwartzValue
+from schemas.values import VALUE_DESCRIPTIONS, VALUE_EXEMPLARS, SchwartzValue
 
 __all__ = [
     "VALUE_DESCRIPTIONS",
+    "VALUE_EXEMPLARS",
     "Action",
     "ActionAnswer",
     "Annotation",

@@ -53,3 +53,60 @@ VALUE_DESCRIPTIONS: dict[SchwartzValue, str] = {
         "and of nature; fairness and justice."
     ),
 }
+
+
+# Short first-person paraphrases per value, in the spirit of the Portrait Values Questionnaire
+# items (written for this project). With the description they form each value's prototype
+# for the offline embedding annotator: one sentence alone is too narrow a target.
+VALUE_EXEMPLARS: dict[SchwartzValue, tuple[str, ...]] = {
+    SchwartzValue.SELF_DIRECTION: (
+        "I will decide for myself and follow my own path.",
+        "I choose independently, on my own terms, whatever others think.",
+        "I explore my own ideas and keep my freedom to choose.",
+    ),
+    SchwartzValue.STIMULATION: (
+        "I go for the exciting, adventurous and new option.",
+        "I take the risky challenge because it would be thrilling.",
+        "I try something novel instead of the same routine.",
+    ),
+    SchwartzValue.HEDONISM: (
+        "I do what I would enjoy most and treat myself.",
+        "I choose the fun, pleasurable option and relax.",
+        "I put my own comfort and enjoyment first.",
+    ),
+    SchwartzValue.ACHIEVEMENT: (
+        "I push for the option that advances my career and shows my competence.",
+        "I work hard to succeed and be recognised as capable.",
+        "I pick what helps me reach my ambitious goals.",
+    ),
+    SchwartzValue.POWER: (
+        "I take control and use my position to get authority over others.",
+        "I choose the option that raises my status, wealth and influence.",
+        "I make sure I have the upper hand and the leverage.",
+    ),
+    SchwartzValue.SECURITY: (
+        "I choose the safe, stable option and avoid risk.",
+        "I protect my savings and keep things predictable.",
+        "I keep a safety net and do nothing that endangers my stability.",
+    ),
+    SchwartzValue.CONFORMITY: (
+        "I follow the rules and do what is expected of me.",
+        "I avoid upsetting anyone and behave politely and properly.",
+        "I go along with what my boss and family expect.",
+    ),
+    SchwartzValue.TRADITION: (
+        "I respect my family's customs and the way things have always been done.",
+        "I follow my religion and cultural traditions.",
+        "I honour the traditions I grew up with.",
+    ),
+    SchwartzValue.BENEVOLENCE: (
+        "I help my family and close friends even if it costs me.",
+        "I put the wellbeing of the people I love first.",
+        "I stay loyal and supportive to those close to me.",
+    ),
+    SchwartzValue.UNIVERSALISM: (
+        "I choose what is fair and just for everyone, including strangers.",
+        "I consider the wider world, equality and the environment.",
+        "I act with tolerance and care for all people and nature.",
+    ),
+}

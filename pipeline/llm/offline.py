@@ -2,7 +2,8 @@
 
 - judges: rule sets over the post (decision cues, personal context, fact-seeking cues);
 - generators: TEMPLATE actions — placeholders, flagged as such everywhere they surface;
-- annotator: MiniLM similarity between the action and each value's description.
+- annotator: MiniLM similarity between the action and each value's prototype (description
+  plus short first-person exemplars).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 from pipeline.llm.service import BackendError, Completion
 from pipeline.settings import OFFLINE_PREFIX
 from pipeline.text import words
-from schemas import VALUE_DESCRIPTIONS, LLMRequest, SchwartzValue
+from schemas import VALUE_DESCRIPTIONS, VALUE_EXEMPLARS, LLMRequest, SchwartzValue
 
 if TYPE_CHECKING:
     from pipeline.context import RunContext
@@ -186,10 +187,15 @@ class OfflineBackend:
 
     def _nearest_value(self, action: str) -> str:
         values = list(VALUE_DESCRIPTIONS)
-        if self._value_vecs is None:
-            self._value_vecs = self.ctx.embedder.encode(
-                [f"{v.value}: {VALUE_DESCRIPTIONS[v]}" for v in values]
-            )
+        if self._value_vecs is None:  # each value's prototype: mean of description + exemplars
+            protos = []
+            for v in values:
+                vecs = self.ctx.embedder.encode(
+                    [f"{v.value}: {VALUE_DESCRIPTIONS[v]}", *VALUE_EXEMPLARS[v]]
+                )
+                centre = vecs.mean(axis=0)
+                protos.append(centre / np.linalg.norm(centre))
+            self._value_vecs = np.asarray(protos, dtype=np.float32)
         vec = self._memo.pop(action, None)
         if vec is None:
             vec = self.ctx.embedder.encode([action])[0]
