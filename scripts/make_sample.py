@@ -613,6 +613,15 @@ s: My wife just got a big promotion, and daycare for our two kids costs almost e
 a: quit my job to stay home with the kids
 b: keep working and keep paying for daycare
 k: I worry about the gap on my resume and, honestly, about how my own dad would react.
+
+t: company-sponsored truck driving school
+s: I'm 29 and have been a line cook for nine years. A freight company will pay for my CDL training
+  if I commit to driving for them for a year, and their first-year drivers make almost double what
+  I earn now.
+a: sign up for the sponsored CDL training
+b: stay in kitchens and push for a sous chef job
+k: Long-haul means being gone three weeks at a time, and I just adopted a dog and finally have a
+  friend group I'd hate to lose.
 """
 
 SCENARIOS["AskHR"] = """
@@ -737,6 +746,14 @@ s: I've been out sick a lot this quarter for migraines. My manager asked me, in 
 a: tell her it's private and go to HR
 b: just answer her to avoid friction
 k: I don't want my medical stuff becoming gossip, but she also writes my performance review.
+
+t: repaying a payroll overpayment
+s: Payroll just told me a coding error overpaid me about $3,400 over the last six months, and they
+  plan to take it all back out of my next two paychecks. I honestly never noticed the difference.
+a: accept the repayment plan as proposed
+b: ask HR for a longer repayment schedule
+k: Losing most of two paychecks would mean missing rent, but I'm worried that pushing back makes it
+  look like I knew and kept quiet.
 """
 
 SCENARIOS["consulting"] = """
@@ -859,6 +876,15 @@ s: My firm offered me a two-year rotation in the Singapore office. My girlfriend
 a: accept the rotation
 b: turn it down and stay
 k: She said she would support whatever I choose, which somehow makes it harder.
+
+t: being staffed on a sports betting client
+s: I'm a senior associate and just got staffed on a growth strategy project for an online sports
+  betting company. My older brother lost his house to gambling a few years ago, and the project is
+  literally about getting more young men to place more bets.
+a: ask staffing to move me off the project
+b: do the work and keep my family history out of it
+k: Turning down work this early in the year could hurt my rating, and I don't want to explain my
+  brother's story to a partner I barely know.
 """
 SCENARIOS["personalfinance"] = """
 t: student loans or index funds
@@ -976,6 +1002,15 @@ s: We owe $140k on our mortgage at 3.1%. We have a healthy emergency fund and ma
 a: put extra money toward the mortgage
 b: invest the extra in a brokerage account
 k: My {partner} wants the peace of being debt free before our kids are teenagers.
+
+t: paying cash for a dental implant
+s: I cracked a molar and my dentist says the real fix is an implant, about $4,800 after my
+  insurance pays its small share. The cheaper option is pulling the tooth for $300 and living with
+  the gap for now.
+a: pay for the implant out of my savings
+b: get the extraction and save up for the implant later
+k: The implant would take a big bite out of my savings, but the dentist warned that waiting too
+  long could mean bone loss and a bone graft on top of the bill.
 """
 
 SCENARIOS["Frugal"] = """
@@ -1096,6 +1131,15 @@ s: A neighbor suggested that a few households go in on a warehouse club membersh
 a: join the shared membership
 b: keep shopping on my own
 k: I'm worried about awkward money conversations with people I'll live next to for years.
+
+t: heating only one room this winter
+s: My apartment has electric baseboard heat and last January's bill was $310. I work from home, so
+  the heat runs all day. I could close off the bedroom and spare room and just heat the living room
+  with a space heater.
+a: heat only the living room and bundle up
+b: keep the whole apartment warm and eat the bill
+k: The savings would be real, but I have mild asthma, the bedroom gets damp when it's cold, and I'm
+  worried about mold and about being miserable all winter.
 """
 
 SCENARIOS["investing"] = """
@@ -1207,6 +1251,15 @@ s: I want to take a year off to travel and volunteer. I'd need to sell about $35
 a: sell and take the year off
 b: keep working and let the investments grow
 k: I've been working since I was sixteen and I'm exhausted.
+
+t: a whole life policy my parents bought me
+s: My parents took out a whole life insurance policy on me when I was born and handed it over when
+  I turned 30. The premiums are $140 a month and the cash value is about $18k. Everything I've read
+  says I'd do better with term insurance and index funds.
+a: surrender the policy and invest the cash value
+b: keep paying the premiums
+k: My mom paid into it for three decades and would be hurt if I cashed it out, and with a baby on
+  the way I do need some life insurance either way.
 """
 SCENARIOS["GradSchool"] = """
 t: switching advisors in year three
@@ -1323,6 +1376,14 @@ s: I defend in four months. I've had two postdoc offers but I'm increasingly dra
 a: accept a postdoc
 b: apply for policy jobs
 k: Leaving academia feels like admitting the last six years were a waste.
+
+t: ghost-writing peer reviews for my advisor
+s: For the past year my advisor has forwarded me the journal papers he's asked to review, and I
+  write the reviews that he submits under his own name. I've done about nine of them now.
+a: ask him to tell the editors I co-reviewed
+b: keep quietly writing them as practice
+k: I do learn a lot from it, but it takes hours, it feels dishonest to the journals, and he
+  decides when I get to graduate.
 """
 
 SCENARIOS["college"] = """
@@ -1441,6 +1502,15 @@ a: leave school for the job
 b: finish my degree first
 k: The job pays well, but the economy is shaky and I'd be the only person in my family without a
   degree.
+
+t: becoming an RA for free housing
+s: I got offered a resident assistant position for next year, which covers my room and board, about
+  $11,000. The catch is that I already promised three friends I'd sign an off-campus lease with
+  them, and I'd be enforcing rules on people I know.
+a: take the RA position
+b: move off campus with my friends as planned
+k: The money would mean one less loan, but my friends are counting on me for the lease, and I'm
+  not sure I want to be the person writing up noise complaints on Friday nights.
 """
 
 SCENARIOS["academia"] = """
@@ -1556,6 +1626,15 @@ s: A rival university offered me a position with a higher salary and a lighter t
 a: accept the offer
 b: use it to negotiate a retention package
 k: My current colleagues have been incredibly supportive and I'd feel like a traitor.
+
+t: patenting or open-sourcing my lab's software
+s: My lab built an image analysis tool that a lot of other groups now want to use. The
+  university's tech transfer office wants to patent it and license it to a company, while I'd
+  rather put it on GitHub under an open license.
+a: release the software open source
+b: let the tech transfer office patent and license it
+k: Licensing could bring in money for my students' salaries, but I built it with public grant money
+  and I want other labs, especially poorer ones, to be able to use it freely.
 """
 
 SCENARIOS["gradadmissions"] = """
@@ -1674,6 +1753,14 @@ s: One program offered me a stipend that's about $6,000 lower than another progr
 a: ask the first program to match
 b: accept it without negotiating
 k: I like the first program more but I don't want to seem ungrateful.
+
+t: drafting my own recommendation letter
+s: I asked my thesis supervisor for a letter for my PhD applications, and he said yes but asked me
+  to write the first draft myself and send it to him to edit and sign. Deadlines are in five weeks.
+a: write the draft like he asked
+b: ask him to write it himself or find another recommender
+k: I've heard this is common, but praising myself in his voice feels dishonest, and he's the
+  professor who knows my research best.
 """
 SCENARIOS["relationships"] = """
 t: moving in after ten months
@@ -1787,6 +1874,15 @@ s: My girlfriend cheated on me last year during a rough patch. We stayed togethe
 a: stay and keep working on it
 b: end it now
 k: She has done everything I asked to rebuild trust.
+
+t: his parents offering to cover our rent
+s: My boyfriend's parents own a condo ten minutes from their house and offered to let us live there
+  for half of what we pay now. We've been together three years and have been saving for a place of
+  our own.
+a: accept his parents' offer and move into the condo
+b: keep renting our own apartment
+k: We'd save a lot, but his mom already drops by uninvited, and I'm afraid of feeling like a guest
+  in my own home and owing them for it.
 """
 
 SCENARIOS["Parenting"] = """
@@ -1899,6 +1995,15 @@ s: My son wants to take a gap year after high school to work and travel instead 
 a: support the gap year
 b: push him to start college
 k: He has a scholarship that he'd lose if he doesn't enroll this fall.
+
+t: holding my summer-birthday son back from kindergarten
+s: My son turns five at the end of August, so he'd be one of the youngest in his kindergarten class.
+  His preschool teacher says he's ready academically but still melts down when things don't go his
+  way.
+a: start him in kindergarten this fall
+b: hold him back and give him another year of preschool
+k: Another year of preschool costs about $9,000, and I keep hearing both that it helps and that
+  kids held back get bored and act out.
 """
 
 SCENARIOS["family"] = """
@@ -2010,6 +2115,15 @@ s: My estranged father died and the funeral home contacted me because I'm his ne
 a: pay for the funeral
 b: decline and let the county handle it
 k: He wasn't there for me, but I don't want him to have no one.
+
+t: taking my sister's kids while she's in rehab
+s: My younger sister is entering a 90-day residential rehab program and asked me to take her two
+  kids, ages six and nine, while she's there. I live in a two-bedroom apartment and work full-time.
+  Our aunt lives near their school and could keep them if I chip in money and take weekends.
+a: take the kids for the three months
+b: help my aunt take them so they stay in their own school
+k: If I say no, the kids may end up with their dad, who hasn't been in their lives for years, but I
+  honestly don't know how I'd manage school runs and my job alone.
 """
 
 SCENARIOS["Marriage"] = """
@@ -2117,6 +2231,14 @@ s: Our youngest just moved out for college and my husband and I don't know what 
 a: plan a big trip together
 b: take a class together locally
 k: I'm scared we only stayed together for the kids.
+
+t: my husband wanting a boat after his dad died
+s: My husband's dad died in the spring, and now he wants to spend $28,000 of our savings on a used
+  fishing boat like the one they used to take out together every summer.
+a: agree to buy the boat
+b: ask him to wait a year before deciding
+k: That money was meant for replacing our roof, and I don't want to be the wife who blocks his way
+  of grieving, but I'm also scared this is grief shopping.
 """
 SCENARIOS["AmItheAsshole"] = """
 t: free Saturday babysitting for my sister
@@ -2224,6 +2346,15 @@ s: My neighbor leaves his dog outside all day and night, even in bad weather.
 a: report him to animal control
 b: talk to him first
 k: He's an elderly man who lives alone and I think he might be struggling himself.
+
+t: asking my friend to pay for the concert ticket she skipped
+s: I bought two concert tickets at $180 each so my friend and I could go together. She cancelled
+  four hours before the show because a guy she's seeing asked her out, and I couldn't resell the
+  ticket in time.
+a: ask her to pay me back for her ticket
+b: eat the cost and drop it
+k: She never said she'd pay me, but it was her idea to go, and now she's acting like I'm petty for
+  even bringing it up.
 """
 
 SCENARIOS["changemyview"] = """
@@ -2332,6 +2463,14 @@ s: I've stopped believing and want to leave the church I grew up in.
 a: leave quietly
 b: stay for my family
 k: My parents are leaders in the church and it would devastate them.
+
+t: giving to a shelter instead of panhandlers
+s: I've decided to stop handing cash to people asking for money on my commute and instead give the
+  same $40 a month to a local shelter, because I think the shelter can do more with it.
+a: stop giving cash and donate to the shelter
+b: keep handing out cash directly
+k: There's one man I pass every morning who knows my name, and I feel awful walking past him with
+  nothing.
 """
 
 SCENARIOS["askphilosophy"] = """
@@ -2445,6 +2584,14 @@ s: My friend asked if I liked the song she wrote, which she's about to submit to
 a: tell her the truth
 b: tell her I liked it
 k: She seems really proud of it.
+
+t: paying a bribe for my grandmother's pension
+s: My grandmother's pension paperwork back in her home country has been stuck for eight months. A
+  clerk hinted that a $200 "processing fee" in cash would get it approved next week.
+a: pay the unofficial fee
+b: refuse and keep waiting through the official process
+k: She's living on almost nothing until it comes through, but paying feeds the same corruption
+  that keeps everyone else waiting.
 """
 # --- other kinds ---------------------------------------------------------------------------
 # Fields: sub, title, body (one per paragraph). Hand-written for this project.
