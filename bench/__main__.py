@@ -105,6 +105,45 @@ def bench_embeddings(n: int = 256) -> None:
     )
 
 
+def bench_store_stages(n_posts: int = 100_000) -> None:
+    """ingest + prefilter into DuckDB (posts/s end to end) vs the bare reader on the same file."""
+    from pipeline import ingest, prefilter
+    from pipeline.build import open_run
+    from pipeline.settings import Settings
+
+    base = _records()
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "raw"
+        raw.mkdir()
+        lines = []
+        for i in range(n_posts):
+            rec = {k: v for k, v in base[i % len(base)].items() if k != "crosspost_parent_list"}
+            rec.update(
+                id=f"s{i:07d}",
+                subreddit="AmItheAsshole" if i % 10 == 0 else "pics",  # dumps: mostly others
+                selftext=rec.get("selftext", "") + f" {i}",
+            )
+            lines.append(json.dumps(rec))
+        path = raw / "RS_bench.zst"
+        path.write_bytes(zstandard.ZstdCompressor(level=3).compress("\n".join(lines).encode()))
+        t0 = time.perf_counter()
+        n = sum(1 for _ in read_lines(path, 1 << 20))
+        reader = time.perf_counter() - t0
+        s = Settings(processed_dir=Path(tmp) / "processed", source={"raw_dir": raw})
+        with open_run(s) as (ctx, _):
+            t0 = time.perf_counter()
+            ingest.run(ctx)
+            t_ingest = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            prefilter.run(ctx)
+            t_pre = time.perf_counter() - t0
+    print(
+        f"store stages: ingest {n_posts / t_ingest:,.0f} lines/s ({n_posts:,} lines, 10% in "
+        f"configured subreddits and stored), prefilter {n_posts // 10 / t_pre:,.0f} posts/s; "
+        f"baseline bare reader {n / reader:,.0f} lines/s on the same file"
+    )
+
+
 def bench_llm_cache() -> None:
     """Generation on the sample: first pass (answer + durable per-request cache write) vs a
     resumed pass where every answer comes from the cache (actions deleted, cache kept)."""
@@ -138,3 +177,4 @@ if __name__ == "__main__":
     bench_near_dup()
     bench_embeddings()
     bench_llm_cache()
+    bench_store_stages()

@@ -1,5 +1,8 @@
 """Stage 1, ingest: raw dump files -> `posts` (+ `ingest_rejects`, `source_files`).
 
+Only posts of configured subreddits are stored (the rest are counted): a monthly dump holds
+all of Reddit, a release needs 17 subreddits.
+
 A file is identified by its sha256, so a re-run skips it and a re-scrape adds only new files;
 a post id seen before (same-id duplicate line, or overlapping dumps) is kept once.
 """
@@ -42,8 +45,12 @@ def run(ctx: RunContext) -> StageReport:
         report.notes.append(f"raw_dir {s.source.raw_dir} does not exist")
     elif not files:
         report.notes.append(f"no input files under {s.source.raw_dir} ({s.source.patterns})")
+    # A file counts as read for these settings only: adding a subreddit re-reads old dumps.
     done = {
-        row["sha256"]: row["lines"] for row in store.query("SELECT sha256, lines FROM source_files")
+        row["sha256"]: row["lines"]
+        for row in store.query(
+            "SELECT sha256, lines FROM source_files WHERE settings_hash = ?", [report.config_hash]
+        )
     }
     for path in files:
         sha = file_sha256(path)
@@ -57,7 +64,16 @@ def run(ctx: RunContext) -> StageReport:
         # Written last: a run killed mid-file re-reads the file and only adds missing posts.
         store.insert(
             "source_files",
-            [SourceFile(sha256=sha, path=name, lines=lines, posts=posts_new, rejects=len(rejects))],
+            [
+                SourceFile(
+                    sha256=sha,
+                    settings_hash=report.config_hash,
+                    path=name,
+                    lines=lines,
+                    posts=posts_new,
+                    rejects=len(rejects),
+                )
+            ],
             prov,
         )
         report.inputs += lines
@@ -102,7 +118,13 @@ def ingest_file(
             try:
                 if raw is None:
                     raise RecordError("line_too_long", f"over {s.source.max_line_bytes} bytes")
-                post = to_post(decode(raw), name, line_no, categories)
+                obj = decode(raw)
+                sub = obj.get("subreddit")
+                if isinstance(sub, str) and sub.lower() not in categories:
+                    # A monthly dump is all of Reddit: count other subreddits, store nothing.
+                    report.drop("subreddit_not_configured")
+                    continue
+                post = to_post(obj, name, line_no, categories)
             except RecordError as err:
                 reject(line_no, err, raw)
                 continue

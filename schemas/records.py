@@ -6,9 +6,10 @@ from pydantic import BaseModel, Field
 
 
 class SourceFile(BaseModel):
-    """A raw dump file already read; its sha256 makes ingest skip it next time."""
+    """A raw dump file already read; its sha256 (under the same settings) makes ingest skip it."""
 
     sha256: str
+    settings_hash: str
     path: str
     lines: int
     posts: int

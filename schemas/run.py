@@ -18,7 +18,8 @@ class StageReport(BaseModel):
     seconds: float = 0.0
 
     def drop(self, reason: str, n: int = 1) -> None:
-        self.dropped[reason] = self.dropped.get(reason, 0) + n
+        if n:
+            self.dropped[reason] = self.dropped.get(reason, 0) + n
 
     def tally(self, verdicts: list[tuple[bool | None, str | None]]) -> None:
         """Count processed keep/drop verdicts: kept ones are outputs, the rest by reason."""

@@ -19,7 +19,7 @@ class Table:
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
-        Table("source_files", r.SourceFile, ("sha256",)),
+        Table("source_files", r.SourceFile, ("sha256", "settings_hash")),
         Table("ingest_rejects", r.IngestReject, ("source_sha256", "line_no")),
         Table("posts", r.Post, ("post_id",)),
         Table("prefilter", r.FilterDecision, ("post_id",)),

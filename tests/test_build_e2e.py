@@ -110,6 +110,10 @@ def test_prefect_state_stays_in_the_processed_folder(two_builds) -> None:
     assert (processed / "valact.duckdb").is_file()
 
 
+def prefilter_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [r[0] for r in con.execute("SELECT post_id FROM prefilter").fetchall()]
+
+
 def test_every_planted_problem_in_the_sample_is_caught_with_its_reason(two_builds) -> None:
     con = duckdb.connect(str(two_builds[0] / "valact.duckdb"), read_only=True)
     kind = {k: v for k, v in MANIFEST.items() if not k.startswith("_")}
@@ -129,9 +133,11 @@ def test_every_planted_problem_in_the_sample_is_caught_with_its_reason(two_build
         (m["file"], m["line"]): expected_reject[m["kind"]] for m in MANIFEST["_malformed"]
     }
     first_run = min((two_builds[0] / "runs").glob("*.json"))  # run ids sort by start time
-    assert json.loads(first_run.read_text())["stages"]["ingest"]["dropped"]["duplicate_id"] == len(
-        MANIFEST["_same_id_duplicates"]
-    )
+    ingest_drops = json.loads(first_run.read_text())["stages"]["ingest"]["dropped"]
+    off_topic = [k for k, v in kind.items() if v == "off_topic_subreddit"]
+    assert ingest_drops["subreddit_not_configured"] == len(off_topic) > 0
+    assert not set(off_topic) & set(prefilter_ids(con))
+    assert ingest_drops["duplicate_id"] == len(MANIFEST["_same_id_duplicates"])
 
     prefilter = dict(
         con.execute("SELECT post_id, coalesce(reason, 'kept') FROM prefilter").fetchall()
@@ -142,7 +148,6 @@ def test_every_planted_problem_in_the_sample_is_caught_with_its_reason(two_build
         "nsfw": "nsfw",
         "too_short": "too_short",
         "non_english": "non_english",
-        "off_topic_subreddit": "subreddit_not_configured",
         "stickied_mod_post": "stickied",
         "clean": "kept",
     }

@@ -104,12 +104,25 @@ def test_prefilter_stage_counts_and_skips(ctx: RunContext) -> None:
             submission("s1", selftext="too short"),
         ],
     )
-    ingest.run(ctx)
+    assert ingest.run(ctx).dropped == {"subreddit_not_configured": 1}  # counted, not stored
     r = prefilter.run(ctx)
-    assert (r.processed, r.outputs) == (4, 1)
-    assert r.dropped == {"removed": 1, "subreddit_not_configured": 1, "too_short": 1}
+    assert (r.processed, r.outputs) == (3, 1)
+    assert r.dropped == {"removed": 1, "too_short": 1}
     again = prefilter.run(ctx)
-    assert (again.processed, again.skipped) == (0, 4)
+    assert (again.processed, again.skipped) == (0, 3)
+
+
+def test_adding_a_subreddit_rereads_old_dumps(ctx: RunContext) -> None:
+    write_dump(
+        ctx.settings.source.raw_dir / "RS.zst",
+        [submission("k1"), submission("h1", subreddit="Advice")],
+    )
+    assert ingest.run(ctx).outputs == 1
+    assert ingest.run(ctx).processed == 0
+    ctx.settings.categories[0].subreddits.append("Advice")
+    again = ingest.run(ctx)
+    assert (again.processed, again.outputs, again.dropped) == (2, 1, {"duplicate_id": 1})
+    assert ctx.store.keys("posts") == {"k1", "h1"}
 
 
 def test_corrupt_and_truncated_files_keep_what_was_readable(ctx: RunContext) -> None:
