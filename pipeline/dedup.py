@@ -43,7 +43,9 @@ def embed_posts(ctx: RunContext, posts: list[Post]) -> np.ndarray:
             prov,
         )
         cached.update({p.post_id: v for p, v in zip(missing, vecs, strict=True)})
-    return np.asarray([cached[p.post_id] for p in posts], dtype=np.float32).reshape(-1, 384)
+    if not posts:
+        return np.zeros((0, 0), np.float32)
+    return np.asarray([cached[p.post_id] for p in posts], dtype=np.float32)
 
 
 def near_duplicates(
@@ -90,7 +92,6 @@ def run(ctx: RunContext) -> StageReport:
     report = start_report(ctx, STAGE, VERSION, "dedup")
     prov = ctx.provenance(STAGE, VERSION, report.config_hash)
     report.skipped = store.count("dedup")
-    known_posts = {r["post_id"] for r in store.query("SELECT post_id FROM posts")}
     hashes = {
         r["content_hash"]: r["post_id"]
         for r in store.query("SELECT content_hash, post_id FROM dedup WHERE keep")
@@ -104,7 +105,7 @@ def run(ctx: RunContext) -> StageReport:
             ),
         )  # type: ignore[arg-type]
         if kept_ids
-        else np.zeros((0, 384), np.float32)
+        else np.zeros((0, 0), np.float32)
     )
     threshold = s.dedup.near_dup_threshold
     while True:  # in chunks, oldest first: the earliest post of a group is the one kept
@@ -118,6 +119,8 @@ def run(ctx: RunContext) -> StageReport:
             break
         decisions: list[DedupDecision] = []
         survivors: list[Post] = []
+        parents = [p.crosspost_parent for p in chunk if p.crosspost_parent]  # type: ignore[union-attr]
+        known_posts = store.keys("posts", "post_id IN (SELECT unnest(?))", [parents])
         for post in chunk:  # crossposts and exact duplicates need no model
             assert isinstance(post, Post)
             h = content_hash(post.title, post.selftext)
@@ -130,6 +133,8 @@ def run(ctx: RunContext) -> StageReport:
                 hashes[h] = post.post_id
                 survivors.append(post)
         vecs = embed_posts(ctx, survivors)
+        if not len(kept_vecs):  # the model's dimension is known once it has embedded something
+            kept_vecs = np.zeros((0, vecs.shape[1] if vecs.ndim == 2 else 0), np.float32)
         matches = near_duplicates(vecs, kept_vecs, threshold)
         for post, (match, sim) in zip(survivors, matches, strict=True):
             h = content_hash(post.title, post.selftext)

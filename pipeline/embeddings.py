@@ -39,7 +39,7 @@ class Embedder:
     def encode(self, texts: list[str]) -> np.ndarray:
         """Unit-normalised float32 vectors, so a dot product is the cosine similarity."""
         if not texts:
-            return np.zeros((0, 384), dtype=np.float32)
+            return np.zeros((0, 0), dtype=np.float32)
         vecs = self._load().encode(
             texts,
             batch_size=self.batch_size,

@@ -104,3 +104,18 @@ def test_blocked_search_matches_the_naive_greedy_pass() -> None:
     got = near_duplicates(new, old, 0.9, block=7)
     assert [m for m, _ in got] == expected
     assert any(m >= 20 for m in expected) and any(m == -1 for m in expected)
+
+
+def test_embedding_model_from_a_configured_local_path(tmp_path) -> None:
+    import shutil
+
+    import pytest
+
+    from pipeline.embeddings import bundled_model_path
+
+    local = tmp_path / "my-minilm"
+    shutil.copytree(bundled_model_path(), local)
+    e = Embedder(str(local))
+    assert e.name == "my-minilm" and e.encode(["a decision"]).shape == (1, 384)
+    with pytest.raises(FileNotFoundError, match="embedding model not found"):
+        Embedder(str(tmp_path / "missing")).encode(["x"])
