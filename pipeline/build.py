@@ -7,13 +7,12 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 from rich.console import Console
 from rich.table import Table
 
 from pipeline.context import RunContext
-from pipeline.settings import Settings
+from pipeline.settings import Settings, redact_url
 from pipeline.stages import STAGES, Stage
 from pipeline.store import Store
 from schemas.run import RunSummary
@@ -30,9 +29,7 @@ def backend_banner(settings: Settings) -> str:
             "placeholder actions, MiniLM value annotator). Set VALACT_LLM__BASE_URL (and "
             "VALACT_LLM__API_KEY) to use a model."
         )
-    url = urlsplit(settings.llm.base_url or "")
-    host = url.hostname or ""
-    shown = f"{url.scheme}://{host}{f':{url.port}' if url.port else ''}{url.path}"  # no userinfo
+    shown = redact_url(settings.llm.base_url)
     return f"LLM endpoint: {shown}; models: {settings.judge_models()[0]}, " + (
         f"{settings.generator_models()}, {settings.annotator_models()}"
     )

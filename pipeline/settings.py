@@ -12,6 +12,7 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -213,6 +214,7 @@ class Settings(BaseSettings):
         """Settings without secrets or machine-local paths: what provenance may record."""
         data = self.model_dump(mode="json", exclude={"processed_dir"})
         data["llm"].pop("api_key", None)
+        data["llm"]["base_url"] = redact_url(self.llm.base_url)
         return data
 
     def section_hash(self, *sections: str) -> str:
@@ -220,6 +222,16 @@ class Settings(BaseSettings):
         data = self.public_dict()
         chosen = {s: data[s] for s in sections} if sections else data
         return hashlib.sha256(json.dumps(chosen, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def redact_url(url: str | None) -> str | None:
+    """An endpoint without user:password or query string, which may carry credentials."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def default_config_path() -> Path | None:

@@ -44,6 +44,11 @@ def test_secrets_never_in_public_settings(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("VALACT_LLM__API_KEY", "another-key")
     assert s.section_hash() == Settings().section_hash()  # the key is not provenance
 
+    secret_url = "https://bob:pw-SECRET@llm.example:8443/v1?key=SECRET"
+    monkeypatch.setenv("VALACT_LLM__BASE_URL", secret_url)
+    public = str(Settings().public_dict())
+    assert "SECRET" not in public and "https://llm.example:8443/v1" in public
+
 
 def test_only_a_base_url_turns_model_calls_on(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-from-shell")
