@@ -119,6 +119,40 @@ def summary(config: ConfigOpt = None) -> None:
     print_summary(RunSummary.model_validate(json.loads(path.read_text())), console)
 
 
+DROP_QUERIES = {
+    "ingest_rejects": "SELECT reason, source_file || ':' || line_no AS item, detail "
+    "FROM ingest_rejects",
+    "prefilter": "SELECT reason, post_id AS item, detail FROM prefilter WHERE NOT keep",
+    "dedup": "SELECT reason, post_id AS item, 'duplicate of ' || duplicate_of AS detail "
+    "FROM dedup WHERE NOT keep",
+    "judge_panel": "SELECT reason, post_id AS item, array_to_string(votes, ', ') AS detail "
+    "FROM judge_panel WHERE NOT keep",
+    "llm_failures": "SELECT reason, item_key AS item, task || ' ' || model AS detail "
+    "FROM llm_failures",
+}
+
+
+@app.command()
+def dropped(
+    config: ConfigOpt = None,
+    examples: Annotated[int, typer.Option(help="Examples shown per reason")] = 3,
+) -> None:
+    """What was dropped or failed, by table and reason, with a few examples each."""
+    settings = _settings(config)
+    with Store.open(settings.db_path) as store:
+        for table, sql in DROP_QUERIES.items():
+            rows = store.query(f"SELECT * FROM ({sql}) ORDER BY reason, item")
+            by_reason: dict[str, list[dict]] = {}
+            for row in rows:
+                by_reason.setdefault(row["reason"] or "unknown", []).append(row)
+            console.print(f"[bold]{table}[/bold]: {len(rows)}")
+            for reason, items in by_reason.items():
+                console.print(f"  {reason}: {len(items)}", highlight=False)
+                for row in items[:examples]:
+                    detail = (row["detail"] or "")[:100]
+                    console.print(f"    {row['item']}  {detail}", highlight=False, markup=False)
+
+
 @app.command("config")
 def show_config(config: ConfigOpt = None) -> None:
     """Print the effective settings (secrets hidden)."""

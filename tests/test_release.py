@@ -87,3 +87,24 @@ def test_no_input_gives_a_clear_empty_run_not_a_crash(tmp_path: Path) -> None:
     assert summary.stages["release"].dropped == {"no_complete_scenarios": 1}
     assert summary.release_dir is None
     assert not s.releases_dir.exists()
+
+
+def test_dropped_command_lists_reasons_with_examples(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    s = make_settings(tmp_path, sampling={"per_category": 1})
+    write_dump(
+        s.source.raw_dir / "RS.zst",
+        [
+            submission("c1"),
+            submission("r1", selftext="[removed]"),
+            "{broken",
+        ],
+    )
+    run_stages(s)
+    env = {"VALACT_PROCESSED_DIR": str(s.processed_dir)}
+    out = CliRunner().invoke(app, ["dropped"], env=env).output
+    assert "ingest_rejects: 1" in out and "RS.zst:3" in out and "invalid_json" in out
+    assert "prefilter: 1" in out and "removed: 1" in out and "r1" in out
