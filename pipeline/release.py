@@ -92,6 +92,12 @@ def fingerprint(rows: dict[str, list[BaseModel]], version: str) -> str:
     return h.hexdigest()
 
 
+def data_prefix(split: str, manifest: dict[str, Any]) -> str:
+    """File names carry the content fingerprint: `datasets` caches a local folder by its name
+    and data-file pattern, so without it a rebuilt release would load a stale cached copy."""
+    return f"{split}-{manifest['fingerprint'][:12]}"
+
+
 def card(ctx: RunContext, manifest: dict[str, Any]) -> str:
     s = ctx.settings
     header = {
@@ -103,7 +109,12 @@ def card(ctx: RunContext, manifest: dict[str, Any]) -> str:
         "configs": [
             {
                 "config_name": name,
-                "data_files": [{"split": s.release.split, "path": f"{name}/{s.release.split}-*"}],
+                "data_files": [
+                    {
+                        "split": s.release.split,
+                        "path": f"{name}/{data_prefix(s.release.split, manifest)}-*",
+                    }
+                ],
             }
             for name in RELEASE_CONFIGS
         ],
@@ -182,7 +193,8 @@ def write(
         )
         (tmp / name).mkdir()
         for split_name, ds in dd.items():
-            ds.to_parquet(str(tmp / name / f"{split_name}-00000-of-00001.parquet"))
+            prefix = data_prefix(split_name, manifest)
+            ds.to_parquet(str(tmp / name / f"{prefix}-00000-of-00001.parquet"))
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     (tmp / "README.md").write_text(card(ctx, manifest))
     if target.exists():

@@ -12,11 +12,7 @@ TEXT = submission("x")["selftext"]
 
 
 def load(folder: Path, config: str) -> datasets.Dataset:
-    # A private cache: `datasets` caches local folders by name, so two builds of the same
-    # version in different places would otherwise share one (stale) cache entry.
-    return datasets.load_dataset(
-        str(folder), config, split="test", cache_dir=str(folder.parent / ".hf-cache")
-    )
+    return datasets.load_dataset(str(folder), config, split="test")
 
 
 def build(tmp_path: Path):
@@ -108,3 +104,23 @@ def test_dropped_command_lists_reasons_with_examples(tmp_path: Path) -> None:
     out = CliRunner().invoke(app, ["dropped"], env=env).output
     assert "ingest_rejects: 1" in out and "RS.zst:3" in out and "invalid_json" in out
     assert "prefilter: 1" in out and "removed: 1" in out and "r1" in out
+
+
+def test_rebuilt_release_of_the_same_version_never_loads_stale_from_the_cache(
+    tmp_path: Path,
+) -> None:
+    """`datasets` caches local folders by name and file pattern; ours carry the fingerprint."""
+    cache = str(tmp_path / "hf-cache")
+    s1, _ = build(tmp_path / "one")
+    s2 = make_settings(tmp_path / "two", sampling={"per_category": 1})
+    write_dump(s2.source.raw_dir / "RS.zst", [submission("c9")])
+    run_stages(s2)
+    sizes = [
+        len(
+            datasets.load_dataset(
+                str(s.releases_dir / "0.1.0"), "scenarios", split="test", cache_dir=cache
+            )
+        )
+        for s in (s1, s2)
+    ]
+    assert sizes == [2, 1]
