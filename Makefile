@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 help:
 	@echo "make dataset  - set up .venv and build a release from the bundled sample (offline)"
 	@echo "make test     - set up .venv and run the tests"
-	@echo "make lint     - ruff"
+	@echo "make lint     - ruff and mypy"
 	@echo "make bench    - benchmarks (figures and their baselines)"
 	@echo "make clean    - remove data/processed outputs"
 
@@ -30,6 +30,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check pipeline flows schemas tests scripts bench
 	$(BIN)/ruff format --check pipeline flows schemas tests scripts bench
+	$(BIN)/mypy pipeline flows schemas
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -23,6 +23,6 @@ def build_dataset(config: str | None = None) -> dict[str, Any]:
     settings = load_settings(Path(config) if config else None)
     with open_run(settings) as (ctx, summary):
         for stage in STAGES:
-            stage_task = task(stage.execute, name=stage.name, cache_policy=NO_CACHE)
+            stage_task = task(stage.execute, name=stage.name, cache_policy=NO_CACHE)  # type: ignore[call-overload]
             summary.stages[stage.name] = stage_task(ctx)
     return summary.model_dump(mode="json")

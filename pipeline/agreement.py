@@ -61,7 +61,8 @@ def agreement(annotations: list[Annotation]) -> dict[str, Any]:
             "per_value_accuracy": per_value,
             "cohen_kappa_vs_intended": kappa,
         }
-    raters = [[intended[i] for i in action_ids]] + [
+    raters: list[list[str | None]] = [[intended[i] for i in action_ids]]
+    raters += [
         [rows[i].predicted_value if i in rows else None for i in action_ids]
         for _, rows in sorted(by_annotator.items())
     ]

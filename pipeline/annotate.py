@@ -30,8 +30,7 @@ def run(ctx: RunContext) -> StageReport:
     }
     before = ctx.llm.snapshot()
     pending: list[tuple[Action, LLMRequest]] = []
-    for action in store.load("actions", order="action_id"):
-        assert isinstance(action, Action)
+    for action in store.load(Action, order="action_id"):
         for annotator in annotators:
             report.inputs += 1
             if (action.action_id, annotator) in done:
@@ -68,7 +67,7 @@ def run(ctx: RunContext) -> StageReport:
             report.outputs += store.insert("annotations", rows, prov)
             rows = []
     report.outputs += store.insert("annotations", rows, prov)
-    stats = agreement(store.load("annotations"))  # type: ignore[arg-type]
+    stats = agreement(store.load(Annotation))
     path = s.processed_dir / "agreement.json"
     path.write_text(json.dumps(stats, indent=2) + "\n")
     for name, a in stats["annotators"].items():

@@ -101,7 +101,7 @@ def run(ctx: RunContext) -> StageReport:
         embed_posts(
             ctx,
             store.load(
-                "posts", where="post_id IN (SELECT unnest(?))", params=[kept_ids], order="post_id"
+                Post, where="post_id IN (SELECT unnest(?))", params=[kept_ids], order="post_id"
             ),
         )  # type: ignore[arg-type]
         if kept_ids
@@ -110,7 +110,7 @@ def run(ctx: RunContext) -> StageReport:
     threshold = s.dedup.near_dup_threshold
     while True:  # in chunks, oldest first: the earliest post of a group is the one kept
         chunk = store.load(
-            "posts",
+            Post,
             where="post_id IN (SELECT post_id FROM prefilter WHERE keep) "
             "AND post_id NOT IN (SELECT post_id FROM dedup)",
             order=f"created_utc, post_id LIMIT {CHUNK}",
@@ -119,10 +119,9 @@ def run(ctx: RunContext) -> StageReport:
             break
         decisions: list[DedupDecision] = []
         survivors: list[Post] = []
-        parents = [p.crosspost_parent for p in chunk if p.crosspost_parent]  # type: ignore[union-attr]
+        parents = [p.crosspost_parent for p in chunk if p.crosspost_parent]
         known_posts = store.keys("posts", "post_id IN (SELECT unnest(?))", [parents])
         for post in chunk:  # crossposts and exact duplicates need no model
-            assert isinstance(post, Post)
             h = content_hash(post.title, post.selftext)
             parent = post.crosspost_parent
             if parent and parent in known_posts and parent != post.post_id:

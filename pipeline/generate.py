@@ -49,8 +49,7 @@ def run(ctx: RunContext) -> StageReport:
     done = store.keys("actions")
     before = ctx.llm.snapshot()
     check = check_action(s.generation)
-    for scenario in store.load("scenarios", order="scenario_id"):
-        assert isinstance(scenario, Scenario)
+    for scenario in store.load(Scenario, order="scenario_id"):
         rows: list[Action] = []
         for generator in generators:
             for value in SchwartzValue:

@@ -96,8 +96,7 @@ def run(ctx: RunContext) -> StageReport:
             if accepted[category] >= target:
                 deferred += len(ids) - n
                 break
-            (post,) = store.load("posts", where="post_id = ?", params=[post_id])
-            assert isinstance(post, Post)
+            (post,) = store.load(Post, where="post_id = ?", params=[post_id])
             votes, decision = judge_post(ctx, post)
             store.insert("judge_votes", votes, prov)
             report.processed += 1

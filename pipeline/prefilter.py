@@ -49,13 +49,13 @@ def run(ctx: RunContext) -> StageReport:
     report.skipped = store.count("prefilter")
     while True:  # in batches: a month of Reddit does not fit in memory
         batch = store.load(
-            "posts",
+            Post,
             where="post_id NOT IN (SELECT post_id FROM prefilter)",
             order=f"created_utc, post_id LIMIT {BATCH}",
         )
         if not batch:
             break
-        decisions = [decide(p, ctx.settings.prefilter) for p in batch]  # type: ignore[arg-type]
+        decisions = [decide(p, ctx.settings.prefilter) for p in batch]
         store.insert("prefilter", decisions, prov)
         report.tally([(d.keep, d.reason) for d in decisions])
     report.inputs = report.processed + report.skipped

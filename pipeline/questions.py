@@ -59,8 +59,7 @@ def run(ctx: RunContext) -> StageReport:
     prov = ctx.provenance(STAGE, VERSION, report.config_hash)
     done = {r["scenario_id"] for r in store.query("SELECT DISTINCT scenario_id FROM questions")}
     actions: dict[str, list[Action]] = defaultdict(list)
-    for a in store.load("actions"):
-        assert isinstance(a, Action)
+    for a in store.load(Action):
         actions[a.scenario_id].append(a)
     generators = set(s.generator_models())
     expected = len(generators) * len(SchwartzValue)

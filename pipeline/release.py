@@ -56,7 +56,7 @@ def collect(ctx: RunContext) -> dict[str, list[BaseModel]]:
             predicted_values=[p for _, p in ann],
             value_check_passed=(sum(votes) * 2 > len(votes)) if votes else None,
         )
-    questions = []
+    questions: list[BaseModel] = []
     for q in store.query("SELECT * FROM questions ORDER BY scenario_id, question_index"):
         sc = scenarios[q["scenario_id"]]
         opts = [actions[a] for a in q["action_ids"]]

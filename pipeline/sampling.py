@@ -43,7 +43,7 @@ def run(ctx: RunContext) -> StageReport:
         have[row["category"]] = row["n"]
     report.skipped = sum(have.values())
     pool = store.load(
-        "posts",
+        Post,
         where="post_id IN (SELECT post_id FROM judge_panel WHERE keep) "
         "AND post_id NOT IN (SELECT post_id FROM scenarios)",
     )
@@ -51,8 +51,8 @@ def run(ctx: RunContext) -> StageReport:
         need = s.sampling.per_category - have[category.name]
         if need <= 0:
             continue
-        candidates = [p for p in pool if p.category == category.name]  # type: ignore[union-attr]
-        chosen = stratified(candidates, s.seed)[:need]  # type: ignore[arg-type]
+        candidates = [p for p in pool if p.category == category.name]
+        chosen = stratified(candidates, s.seed)[:need]
         rows = [
             Scenario(
                 scenario_id=scenario_id(p.post_id),

@@ -14,7 +14,7 @@ import pyarrow as pa
 from pydantic import BaseModel
 
 from schemas.convert import duckdb_columns
-from schemas.tables import TABLES
+from schemas.tables import TABLE_OF, TABLES
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -103,7 +103,8 @@ class Store:
 
     def count(self, table: str, where: str = "", params: Sequence[Any] = ()) -> int:
         sql = f'SELECT count(*) FROM "{table}"' + (f" WHERE {where}" if where else "")
-        return int(self.con.execute(sql, list(params)).fetchone()[0])
+        row = self.con.execute(sql, list(params)).fetchone()
+        return int(row[0]) if row else 0
 
     def keys(self, table: str, where: str = "", params: Sequence[Any] = ()) -> set[Any]:
         """The keys present: strings for one-column keys, tuples otherwise."""
@@ -119,10 +120,10 @@ class Store:
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
     def load(
-        self, table: str, where: str = "", params: Sequence[Any] = (), order: str = ""
-    ) -> list[BaseModel]:
-        """Rows of a table as its schema model (provenance columns left out)."""
-        model = TABLES[table].model
+        self, model: type[M], where: str = "", params: Sequence[Any] = (), order: str = ""
+    ) -> list[M]:
+        """Rows of the model's table as that model (provenance columns left out)."""
+        table = TABLE_OF[model]
         cols = ", ".join(f'"{c}"' for c in model.model_fields)
         sql = f'SELECT {cols} FROM "{table}"'
         sql += f" WHERE {where}" if where else ""

@@ -35,3 +35,5 @@ TABLES: dict[str, Table] = {
         Table("llm_failures", r.LLMFailure, ("request_id",)),
     )
 }
+
+TABLE_OF: dict[type[BaseModel], str] = {t.model: t.name for t in TABLES.values()}

@@ -125,7 +125,7 @@ def test_sampling_is_balanced_stratified_and_seeded(ctx: RunContext) -> None:
     assert sampling.run(ctx).processed == 0
 
     # Same seed, same choice; another seed, (here) another choice.
-    pool = [p for p in ctx.store.load("posts") if p.category == "career"]
+    pool = [p for p in ctx.store.load(Post) if p.category == "career"]
     first = [p.post_id for p in sampling.stratified(pool, 1)]
     assert first == [p.post_id for p in sampling.stratified(list(reversed(pool)), 1)]
     assert first != [p.post_id for p in sampling.stratified(pool, 2)]

@@ -36,9 +36,9 @@ class OpenAIBackend:
     def complete(self, request: LLMRequest) -> Completion:
         schema = request.answer_schema
         try:
-            resp = self.client.chat.completions.create(
+            resp = self.client.chat.completions.create(  # type: ignore[call-overload]
                 model=request.model,
-                messages=request.messages,  # type: ignore[arg-type]
+                messages=request.messages,
                 temperature=request.temperature,
                 max_tokens=request.max_tokens,
                 seed=request.seed,

@@ -69,7 +69,8 @@ def read_lines(path: Path, max_line_bytes: int) -> Iterator[tuple[int, bytes | N
     chunks are whole. A corrupt or truncated stream raises CorruptFileError after the lines
     read before it.
     """
-    line_no, pending, size = 0, [], 0  # pending: pieces of the line not yet ended
+    line_no, size = 0, 0
+    pending: list[bytes] = []  # pieces of the line not yet ended
 
     def finish(piece: bytes) -> tuple[int, bytes | None]:
         nonlocal line_no, pending, size
