@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -48,9 +48,9 @@ class Store:
 
     @classmethod
     @contextmanager
-    def open(cls, path: Path, read_only: bool = False) -> Iterator[Store]:
+    def open(cls, path: Path) -> Iterator[Store]:
         path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(path), read_only=read_only)
+        con = duckdb.connect(str(path))
         try:
             yield cls(con)
         finally:
@@ -132,14 +132,3 @@ class Store:
 
     def delete(self, table: str, where: str, params: Sequence[Any] = ()) -> None:
         self.con.execute(f'DELETE FROM "{table}" WHERE {where}', list(params))
-
-
-def chunked(items: Iterable[M], size: int) -> Iterator[list[M]]:
-    batch: list[M] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
