@@ -119,6 +119,7 @@ def run(ctx: RunContext) -> StageReport:
             break
         decisions: list[DedupDecision] = []
         survivors: list[Post] = []
+        survivor_hash: dict[str, str] = {}
         parents = [p.crosspost_parent for p in chunk if p.crosspost_parent]
         known_posts = store.keys("posts", "post_id IN (SELECT unnest(?))", [parents])
         for post in chunk:  # crossposts and exact duplicates need no model
@@ -130,13 +131,14 @@ def run(ctx: RunContext) -> StageReport:
                 decisions.append(_drop(post, h, "exact_duplicate", hashes[h], 1.0))
             else:
                 hashes[h] = post.post_id
+                survivor_hash[post.post_id] = h
                 survivors.append(post)
         vecs = embed_posts(ctx, survivors)
         if not len(kept_vecs):  # the model's dimension is known once it has embedded something
             kept_vecs = np.zeros((0, vecs.shape[1] if vecs.ndim == 2 else 0), np.float32)
         matches = near_duplicates(vecs, kept_vecs, threshold)
         for post, (match, sim) in zip(survivors, matches, strict=True):
-            h = content_hash(post.title, post.selftext)
+            h = survivor_hash[post.post_id]
             if match >= 0:
                 other = (
                     kept_ids[match]
