@@ -24,5 +24,7 @@ def build_dataset(config: str | None = None) -> dict[str, Any]:
     with open_run(settings) as (ctx, summary):
         for stage in STAGES:
             stage_task = task(stage.execute, name=stage.name, cache_policy=NO_CACHE)  # type: ignore[call-overload]
-            summary.stages[stage.name] = stage_task(ctx)
+            report = summary.stages[stage.name] = stage_task(ctx)
+            if report.error:  # a problem the user must fix: said in one line, not a traceback
+                break
     return summary.model_dump(mode="json")

@@ -6,9 +6,7 @@ import math
 from collections import defaultdict
 from typing import Any
 
-import krippendorff
 import numpy as np
-from sklearn.metrics import cohen_kappa_score
 
 from schemas import Annotation, SchwartzValue
 
@@ -22,6 +20,8 @@ def _alpha(rows: list[list[str | None]]) -> float | None:
         return None
     if len(np.unique(data[~np.isnan(data)])) < 2:
         return None
+    import krippendorff  # imported here: the command line starts without it
+
     a = float(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"))
     return None if math.isnan(a) else round(a, 4)
 
@@ -29,6 +29,8 @@ def _alpha(rows: list[list[str | None]]) -> float | None:
 def agreement(annotations: list[Annotation]) -> dict[str, Any]:
     """Per-annotator accuracy (overall and per value), Cohen's kappa against the intended
     value, and Krippendorff's alpha with the intended value as one more rater."""
+    from sklearn.metrics import cohen_kappa_score  # slow to import: only when needed
+
     by_annotator: dict[str, dict[str, Annotation]] = defaultdict(dict)
     for a in annotations:
         by_annotator[a.annotator][a.action_id] = a

@@ -1,7 +1,8 @@
 """Stage 7, value annotation: `actions` -> `annotations` (+ `agreement.json`).
 
 Each annotator names the value an action most reflects; an action passes its value check when
-most annotators name the value it was written for.
+most annotators name the value it was written for. An annotation is reused while the action's
+text, its scenario, the annotator, the prompt and the sampling settings are unchanged.
 """
 
 from __future__ import annotations
@@ -9,43 +10,58 @@ from __future__ import annotations
 import json
 
 from pipeline.agreement import agreement
-from pipeline.context import RunContext, start_report
-from pipeline.llm.prompts import PROMPT_VERSION, annotate_messages
+from pipeline.context import SAMPLING, RunContext, start_report
+from pipeline.llm.prompts import annotate_messages
+from pipeline.reuse import digest, plan
 from pipeline.text import post_text
 from schemas import Action, Annotation, AnnotationAnswer, LLMRequest
 from schemas.run import StageReport
 
-STAGE, VERSION = "annotate", f"1+{PROMPT_VERSION}"
+STAGE, VERSION = "annotate", "2"
 
 
 def run(ctx: RunContext) -> StageReport:
     s, store = ctx.settings, ctx.store
-    report = start_report(ctx, STAGE, VERSION, "annotation", "llm", "seed")
-    prov = ctx.provenance(STAGE, VERSION, report.config_hash)
     annotators = s.annotator_models()
-    done = store.keys("annotations")
+    report = start_report(
+        ctx,
+        STAGE,
+        VERSION,
+        *SAMPLING,
+        extra=([ctx.llm.prompt_version("annotate", a) for a in annotators],),
+    )
+    prov = ctx.provenance(report)
     scenarios = {
         r["scenario_id"]: post_text(r["title"], r["text"])
         for r in store.query("SELECT scenario_id, title, text FROM scenarios")
     }
-    before = ctx.llm.snapshot()
-    pending: list[tuple[Action, LLMRequest]] = []
-    for action in store.load(Action, order="action_id"):
+    actions = {a.action_id: a for a in store.load(Action, order="action_id")}
+    wanted: dict[tuple[str, str], str] = {}
+    for action in actions.values():
+        scenario = scenarios.get(action.scenario_id, "")
         for annotator in annotators:
-            report.inputs += 1
-            if (action.action_id, annotator) in done:
-                report.skipped += 1
-                continue
-            request = ctx.llm.request(
-                "annotate",
-                annotator,
-                annotate_messages(scenarios.get(action.scenario_id, ""), action.text),
-                {"action": action.text, "scenario_id": action.scenario_id},
+            wanted[action.action_id, annotator] = digest(
+                action.text, action.value, scenario, annotator
             )
-            pending.append((action, request))
-    ctx.llm.prepare([r for _, r in pending])
+    todo = plan(wanted, store.stored("annotations"), report.signature)
+    report.removed = store.delete_keys("annotations", todo.stale)
+    store.delete_keys("annotations", todo.todo)
+    report.inputs, report.skipped = len(wanted), len(todo.reuse)
+    before = ctx.llm.snapshot()
+    pending: list[tuple[Action, LLMRequest, str]] = []
+    for action_id, annotator in todo.todo:
+        action = actions[action_id]
+        request = ctx.llm.request(
+            "annotate",
+            annotator,
+            annotate_messages(scenarios.get(action.scenario_id, ""), action.text),
+            {"action": action.text, "scenario_id": action.scenario_id},
+        )
+        pending.append((action, request, wanted[action_id, annotator]))
+    ctx.llm.prepare([r for _, r, _ in pending])
     rows: list[Annotation] = []
-    for action, request in pending:
+    inputs: list[str] = []
+    for action, request, key_inputs in pending:
         answer = ctx.llm.ask(request, item_key=action.action_id)
         report.processed += 1
         if answer is None:
@@ -59,17 +75,16 @@ def run(ctx: RunContext) -> StageReport:
                 value=action.value,
                 predicted_value=answer.value.value,
                 agrees=answer.value.value == action.value,
-                confidence=None,
                 request_id=request.request_id,
             )
         )
+        inputs.append(key_inputs)
         if len(rows) >= 500:
-            report.outputs += store.insert("annotations", rows, prov)
-            rows = []
-    report.outputs += store.insert("annotations", rows, prov)
+            report.outputs += store.put("annotations", rows, prov, inputs)
+            rows, inputs = [], []
+    report.outputs += store.put("annotations", rows, prov, inputs)
     stats = agreement(store.load(Annotation))
-    path = s.processed_dir / "agreement.json"
-    path.write_text(json.dumps(stats, indent=2) + "\n")
+    (s.processed_dir / "agreement.json").write_text(json.dumps(stats, indent=2) + "\n")
     for name, a in stats["annotators"].items():
         report.notes.append(f"{name}: accuracy {a['accuracy']} over {a['answered']} actions")
     report.notes.append(

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
@@ -16,6 +17,9 @@ from pipeline.settings import Settings, redact_url
 from pipeline.stages import STAGES, Stage
 from pipeline.store import Store
 from schemas.run import RunSummary
+
+if TYPE_CHECKING:
+    from pipeline.embeddings import Embedder
 
 
 def new_run_id() -> str:
@@ -36,8 +40,12 @@ def backend_banner(settings: Settings) -> str:
 
 
 @contextmanager
-def open_run(settings: Settings) -> Iterator[tuple[RunContext, RunSummary]]:
-    """A run context over the store, and its summary, written however the run ends."""
+def open_run(
+    settings: Settings, embedder: Embedder | None = None
+) -> Iterator[tuple[RunContext, RunSummary]]:
+    """A run context over the store, and its summary, written however the run ends.
+
+    `embedder` lets a caller that builds many times (tests, benchmarks) load the model once."""
     settings.processed_dir.mkdir(parents=True, exist_ok=True)
     run_id = new_run_id()
     summary = RunSummary(
@@ -49,7 +57,8 @@ def open_run(settings: Settings) -> Iterator[tuple[RunContext, RunSummary]]:
         placeholder_actions=settings.offline,
     )
     with Store.open(settings.db_path) as store:
-        ctx = RunContext(settings=settings, store=store, run_id=run_id)
+        summary.notes += store.notes
+        ctx = RunContext(settings=settings, store=store, run_id=run_id, _embedder=embedder)
         try:
             yield ctx, summary
         finally:
@@ -69,18 +78,32 @@ def write_summary(settings: Settings, summary: RunSummary) -> None:
     (runs / f"{summary.run_id}.json").write_text(text)
 
 
-def run_stages(settings: Settings, stages: list[Stage] | None = None) -> RunSummary:
-    """Run stages in order without an orchestrator (the CLI's single-stage commands)."""
-    with open_run(settings) as (ctx, summary):
+def run_stages(
+    settings: Settings, stages: list[Stage] | None = None, embedder: Embedder | None = None
+) -> RunSummary:
+    """Run stages in order without an orchestrator, stopping at a stage that reports an
+    error the user must fix."""
+    with open_run(settings, embedder) as (ctx, summary):
         for stage in stages or STAGES:
-            summary.stages[stage.name] = stage.execute(ctx)
+            report = summary.stages[stage.name] = stage.execute(ctx)
+            if report.error:
+                break
     return summary
 
 
 def print_summary(summary: RunSummary, console: Console | None = None) -> None:
     console = console or Console(width=max(Console().width, 120))
     table = Table(title=f"ValAct run {summary.run_id}")
-    for col in ("stage", "in", "processed", "skipped", "out", "dropped (reason: n)", "s"):
+    for col in (
+        "stage",
+        "in",
+        "processed",
+        "reused",
+        "removed",
+        "out",
+        "dropped (reason: n)",
+        "s",
+    ):
         table.add_column(col, justify="left" if col.startswith(("stage", "dropped")) else "right")
     for name, r in summary.stages.items():
         dropped = ", ".join(f"{k}: {v}" for k, v in sorted(r.dropped.items())) or "-"
@@ -89,11 +112,14 @@ def print_summary(summary: RunSummary, console: Console | None = None) -> None:
             str(r.inputs),
             str(r.processed),
             str(r.skipped),
+            str(r.removed),
             str(r.outputs),
             dropped,
             f"{r.seconds:.1f}",
         )
     console.print(table)
+    for note in summary.notes:
+        console.print(f"  [dim]store[/dim]: {note}", highlight=False)
     for name, r in summary.stages.items():
         for note in r.notes:
             console.print(f"  [dim]{name}[/dim]: {note}", highlight=False)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from pipeline.reuse import digest
 from pipeline.settings import Settings
 from pipeline.store import Provenance, Store
 from schemas.run import StageReport
@@ -32,7 +33,9 @@ class RunContext:
         if self._embedder is None:
             from pipeline.embeddings import Embedder
 
-            self._embedder = Embedder(self.settings.dedup.embedding_model)
+            self._embedder = Embedder(
+                self.settings.dedup.embedding_model, self.settings.dedup.batch_size
+            )
         return self._embedder
 
     @property
@@ -43,14 +46,21 @@ class RunContext:
             self._llm = LLMService(self)
         return self._llm
 
-    def provenance(self, stage: str, version: str, config_hash: str) -> Provenance:
-        return Provenance(stage=stage, version=version, config_hash=config_hash, run_id=self.run_id)
+    def provenance(self, report: StageReport) -> Provenance:
+        return Provenance(report.stage, report.version, report.signature, self.run_id)
 
 
 StageFn = Callable[[RunContext], StageReport]
 
+# What every model answer depends on besides its prompt and model: part of the signature of
+# each stage that asks a model.
+SAMPLING = ("llm.temperature", "llm.max_tokens", "seed")
 
-def start_report(ctx: RunContext, stage: str, version: str, *sections: str) -> StageReport:
-    return StageReport(
-        stage=stage, version=version, config_hash=ctx.settings.section_hash(*sections)
-    )
+
+def start_report(
+    ctx: RunContext, stage: str, version: str, *settings: str, extra: tuple[Any, ...] = ()
+) -> StageReport:
+    """A report whose signature covers the stage, its version, the settings it reads (dotted
+    paths) and anything else that shapes its results (`extra`, e.g. a prompt fingerprint)."""
+    signature = digest(stage, version, ctx.settings.pick(*settings), *extra)
+    return StageReport(stage=stage, version=version, signature=signature)

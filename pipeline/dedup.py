@@ -1,51 +1,58 @@
 """Stage 3, dedup: kept `prefilter` posts -> `dedup` (+ cached `embeddings`).
 
-Three checks, cheapest first, each against everything kept so far (earlier runs included):
-a crosspost of a known post, an exact duplicate (normalised text hash), then a near duplicate
-(MiniLM cosine >= threshold). The earliest post of a group is the one kept.
+Three checks, cheapest first, each against every earlier post, oldest first: a crosspost of a
+known post, an exact duplicate (normalised text hash), then a near duplicate (MiniLM cosine >=
+threshold). The earliest post of a group is the one kept.
+
+A decision depends only on the posts before it, so stored decisions are reused up to the first
+post whose inputs changed (or the first new post) and recomputed from there on. Vectors are
+cached by the hash of the text embedded, so a changed threshold re-embeds nothing.
 """
 
 from __future__ import annotations
 
+import bisect
+import hashlib
+
 import numpy as np
 
 from pipeline.context import RunContext, start_report
+from pipeline.reuse import digest
+from pipeline.store import Provenance
 from pipeline.text import content_hash, post_text
 from schemas import DedupDecision, Embedding, Post
 from schemas.run import StageReport
 
-STAGE, VERSION = "dedup", "1"
+STAGE, VERSION = "dedup", "2"
 CHUNK = 4_096
 
 
-def embed_posts(ctx: RunContext, posts: list[Post]) -> np.ndarray:
-    """Vectors for posts, computed once and cached in `embeddings`."""
+def embed_posts(ctx: RunContext, posts: list[Post], prov: Provenance) -> np.ndarray:
+    """Vectors for posts, each text embedded once ever and cached in `embeddings`."""
     embedder, store = ctx.embedder, ctx.store
     max_chars = ctx.settings.dedup.max_chars
+    texts = [post_text(p.title, p.selftext)[:max_chars] for p in posts]
+    shas = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
     cached = {
-        r["post_id"]: r["vector"]
+        r["text_sha"]: r["vector"]
         for r in store.query(
-            "SELECT post_id, vector FROM embeddings WHERE model = ? "
-            "AND post_id IN (SELECT unnest(?))",
-            [embedder.name, [p.post_id for p in posts]],
+            "SELECT text_sha, vector FROM embeddings WHERE model = ? "
+            "AND text_sha IN (SELECT unnest(?))",
+            [embedder.name, sorted(set(shas))],
         )
     }
-    missing = [p for p in posts if p.post_id not in cached]
+    missing = {sha: text for sha, text in zip(shas, texts, strict=True) if sha not in cached}
     if missing:
-        vecs = embedder.encode([post_text(p.title, p.selftext)[:max_chars] for p in missing])
-        prov = ctx.provenance(STAGE, VERSION, ctx.settings.section_hash("dedup"))
-        store.insert(
-            "embeddings",
-            [
-                Embedding(post_id=p.post_id, model=embedder.name, vector=v.tolist())
-                for p, v in zip(missing, vecs, strict=True)
-            ],
-            prov,
-        )
-        cached.update({p.post_id: v for p, v in zip(missing, vecs, strict=True)})
+        vecs = embedder.encode(list(missing.values()))
+        rows = [
+            Embedding(text_sha=sha, model=embedder.name, vector=v.tolist())
+            for sha, v in zip(missing, vecs, strict=True)
+        ]
+        store.put("embeddings", rows, prov, list(missing))
+        cached.update(zip(missing, vecs, strict=True))
     if not posts:
         return np.zeros((0, 0), np.float32)
-    return np.asarray([cached[p.post_id] for p in posts], dtype=np.float32)
+    return np.asarray([cached[sha] for sha in shas], dtype=np.float32)
 
 
 def near_duplicates(
@@ -89,43 +96,70 @@ def near_duplicates(
 
 def run(ctx: RunContext) -> StageReport:
     s, store = ctx.settings, ctx.store
-    report = start_report(ctx, STAGE, VERSION, "dedup")
-    prov = ctx.provenance(STAGE, VERSION, report.config_hash)
-    report.skipped = store.count("dedup")
-    hashes = {
-        r["content_hash"]: r["post_id"]
-        for r in store.query("SELECT content_hash, post_id FROM dedup WHERE keep")
-    }
-    kept_ids = sorted(store.keys("dedup", "keep"))
-    kept_vecs = (
-        embed_posts(
-            ctx,
-            store.load(
-                Post, where="post_id IN (SELECT unnest(?))", params=[kept_ids], order="post_id"
-            ),
-        )  # type: ignore[arg-type]
-        if kept_ids
-        else np.zeros((0, 0), np.float32)
+    report = start_report(
+        ctx,
+        STAGE,
+        VERSION,
+        "dedup.near_dup_threshold",
+        "dedup.max_chars",
+        extra=(ctx.embedder.name,),
     )
+    prov = ctx.provenance(report)
+    # The stage's input, in decision order: each post with what its decision depends on.
+    seq = store.con.execute(
+        "SELECT p.post_id, p.created_utc, p.content_sha, "
+        "coalesce(p.crosspost_parent <> p.post_id "
+        "AND p.crosspost_parent IN (SELECT post_id FROM posts), false) "
+        "FROM posts p JOIN prefilter f USING (post_id) WHERE f.keep "
+        "ORDER BY p.created_utc, p.post_id"
+    ).fetchall()
+    ids = [r[0] for r in seq]
+    order = [(r[1], r[0]) for r in seq]
+    inputs = {r[0]: digest(r[2], r[3]) for r in seq}
+    stored = store.stored("dedup")
+    first = next(
+        (i for i, pid in enumerate(ids) if stored.get(pid) != (report.signature, inputs[pid])),
+        len(ids),
+    )
+    stale = set(stored) - set(inputs)
+    if stale:  # a post that left the input changes every decision after its place
+        gone = store.con.execute(
+            "SELECT created_utc, post_id FROM posts WHERE post_id IN (SELECT unnest(?))",
+            [sorted(stale)],
+        ).fetchall()
+        first = min([first, *(bisect.bisect_left(order, tuple(g)) for g in gone)])
+        if len(gone) < len(stale):
+            first = 0
+    store.delete_keys("dedup", stale | set(ids[first:]))
+    report.removed, report.skipped = len(stale), first
+    hashes = {  # the first post of each text among those not dropped as exact or crosspost
+        r["content_hash"]: r["post_id"]
+        for r in store.query(
+            "SELECT content_hash, post_id FROM dedup WHERE keep OR reason = 'near_duplicate'"
+        )
+    }
+    kept = store.keys("dedup", "keep")
+    kept_ids = [pid for pid in ids[:first] if pid in kept]
+    kept_posts = {
+        p.post_id: p
+        for p in store.load(Post, where="post_id IN (SELECT unnest(?))", params=[kept_ids])
+    }
+    kept_vecs = embed_posts(ctx, [kept_posts[i] for i in kept_ids], prov)
     threshold = s.dedup.near_dup_threshold
-    while True:  # in chunks, oldest first: the earliest post of a group is the one kept
+    for start in range(first, len(ids), CHUNK):
         chunk = store.load(
             Post,
-            where="post_id IN (SELECT post_id FROM prefilter WHERE keep) "
-            "AND post_id NOT IN (SELECT post_id FROM dedup)",
-            order=f"created_utc, post_id LIMIT {CHUNK}",
+            where="post_id IN (SELECT unnest(?))",
+            params=[ids[start : start + CHUNK]],
+            order="created_utc, post_id",
         )
-        if not chunk:
-            break
         decisions: list[DedupDecision] = []
         survivors: list[Post] = []
         survivor_hash: dict[str, str] = {}
-        parents = [p.crosspost_parent for p in chunk if p.crosspost_parent]
-        known_posts = store.keys("posts", "post_id IN (SELECT unnest(?))", [parents])
-        for post in chunk:  # crossposts and exact duplicates need no model
+        for offset, post in enumerate(chunk):  # crossposts and exact duplicates need no model
             h = content_hash(post.title, post.selftext)
             parent = post.crosspost_parent
-            if parent and parent in known_posts and parent != post.post_id:
+            if parent and seq[start + offset][3]:  # its parent is a known post
                 decisions.append(_drop(post, h, "crosspost", parent, None))
             elif h in hashes:
                 decisions.append(_drop(post, h, "exact_duplicate", hashes[h], 1.0))
@@ -133,7 +167,7 @@ def run(ctx: RunContext) -> StageReport:
                 hashes[h] = post.post_id
                 survivor_hash[post.post_id] = h
                 survivors.append(post)
-        vecs = embed_posts(ctx, survivors)
+        vecs = embed_posts(ctx, survivors, prov)
         if not len(kept_vecs):  # the model's dimension is known once it has embedded something
             kept_vecs = np.zeros((0, vecs.shape[1] if vecs.ndim == 2 else 0), np.float32)
         matches = near_duplicates(vecs, kept_vecs, threshold)
@@ -160,9 +194,9 @@ def run(ctx: RunContext) -> StageReport:
         new_kept = [i for i, (match, _) in enumerate(matches) if match < 0]
         kept_ids += [survivors[i].post_id for i in new_kept]
         kept_vecs = np.vstack([kept_vecs, vecs[new_kept]]) if new_kept else kept_vecs
-        store.insert("dedup", decisions, prov)
+        store.put("dedup", decisions, prov, [inputs[d.post_id] for d in decisions])
         report.tally([(d.keep, d.reason) for d in decisions])
-    report.inputs = report.processed + report.skipped
+    report.inputs = len(ids)
     return report
 
 

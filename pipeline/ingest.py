@@ -3,8 +3,14 @@
 Only posts of configured subreddits are stored (the rest are counted): a monthly dump holds
 all of Reddit, a release needs 17 subreddits.
 
-A file is identified by its sha256, so a re-run skips it and a re-scrape adds only new files;
-a post id seen before (same-id duplicate line, or overlapping dumps) is kept once.
+A file is identified by its sha256 and read once per ingest signature (the line size cap), so a
+re-run skips it and a re-scrape adds only new files; a changed signature, or a subreddit added
+to the settings, re-reads every file, replacing what each gave before. A subreddit removed from
+the settings needs no re-read: its posts stay and the prefilter drops them with a reason.
+
+A post id seen twice (same-id lines, overlapping dumps) is kept once: the copy from the first
+file and line in path order, whatever order the files arrived in, so a rebuild equals a fresh
+build.
 """
 
 from __future__ import annotations
@@ -26,7 +32,11 @@ from schemas import IngestReject, Post, SourceFile
 from schemas.run import StageReport
 
 log = logging.getLogger(__name__)
-STAGE, VERSION = "ingest", "1"
+STAGE, VERSION = "ingest", "2"
+# A stored post gives way to the same id read from an earlier file or line.
+FIRST_COPY_WINS = (
+    "(excluded.source_file, excluded.source_line) <= (posts.source_file, posts.source_line)"
+)
 BATCH = 5_000
 
 
@@ -37,20 +47,23 @@ def find_files(raw_dir: Path, patterns: list[str]) -> list[Path]:
 
 def run(ctx: RunContext) -> StageReport:
     s, store = ctx.settings, ctx.store
-    report = start_report(ctx, STAGE, VERSION, "source", "categories")
-    prov = ctx.provenance(STAGE, VERSION, report.config_hash)
+    subreddits = sorted(s.subreddit_categories())  # which, not which category: read-time
+    report = start_report(ctx, STAGE, VERSION, "source.max_line_bytes")
+    prov = ctx.provenance(report)
     files = find_files(s.source.raw_dir, s.source.patterns)
     if not s.source.raw_dir.is_dir():
         log.warning("raw_dir %s does not exist", s.source.raw_dir)
         report.notes.append(f"raw_dir {s.source.raw_dir} does not exist")
     elif not files:
         report.notes.append(f"no input files under {s.source.raw_dir} ({s.source.patterns})")
-    # A file counts as read for these settings only: adding a subreddit re-reads old dumps.
+    # A file counts as read under this signature, for these subreddits or more.
     done = {
         row["sha256"]: row["lines"]
         for row in store.query(
-            "SELECT sha256, lines FROM source_files WHERE settings_hash = ?", [report.config_hash]
+            "SELECT sha256, lines, subreddits FROM source_files WHERE signature = ?",
+            [report.signature],
         )
+        if set(subreddits) <= set(row["subreddits"])
     }
     for path in files:
         sha = file_sha256(path)
@@ -59,15 +72,20 @@ def run(ctx: RunContext) -> StageReport:
             report.inputs += done[sha]
             continue
         name = str(path.relative_to(s.source.raw_dir.resolve()))
+        # What this path gave before (other settings, or other content) is read again.
+        report.removed += store.delete("source_files", "path = ?", [name])
+        store.delete("ingest_rejects", "source_file = ?", [name])
+        store.delete("posts", "source_file = ?", [name])
         lines, posts_new, rejects = ingest_file(ctx, path, sha, name, prov, report)
-        store.insert("ingest_rejects", rejects, prov)
+        store.put("ingest_rejects", rejects, prov, sha)
         # Written last: a run killed mid-file re-reads the file and only adds missing posts.
-        store.insert(
+        store.put(
             "source_files",
             [
                 SourceFile(
                     sha256=sha,
-                    settings_hash=report.config_hash,
+                    signature=report.signature,
+                    subreddits=subreddits,
                     path=name,
                     lines=lines,
                     posts=posts_new,
@@ -75,6 +93,7 @@ def run(ctx: RunContext) -> StageReport:
                 )
             ],
             prov,
+            sha,
         )
         report.inputs += lines
         report.processed += lines
@@ -124,7 +143,7 @@ def ingest_file(
                     # A monthly dump is all of Reddit: count other subreddits, store nothing.
                     report.drop("subreddit_not_configured")
                     continue
-                post = to_post(obj, name, line_no, categories)
+                post = to_post(obj, name, line_no)
             except RecordError as err:
                 reject(line_no, err, raw)
                 continue
@@ -144,18 +163,17 @@ def ingest_file(
 
 
 def _insert_new(ctx: RunContext, batch: list[Post], prov: Provenance, report: StageReport) -> int:
-    known = store_ids(ctx, batch)
-    fresh = [p for p in batch if p.post_id not in known]
-    report.drop("duplicate_id", len(batch) - len(fresh))
-    return ctx.store.insert("posts", fresh, prov)
-
-
-def store_ids(ctx: RunContext, batch: list[Post]) -> set[str]:
-    """Ids of this batch already in the store (from an earlier file or an interrupted run)."""
+    """Store a batch; an id another file already gave counts as a duplicate (and the copy
+    from the earlier file in path order is the one kept). Returns the posts new to the store."""
     if not batch:
-        return set()
-    ids = [p.post_id for p in batch]
-    rows = ctx.store.con.execute(
-        "SELECT post_id FROM posts WHERE post_id IN (SELECT unnest(?))", [ids]
-    ).fetchall()
-    return {r[0] for r in rows}
+        return 0
+    known = {
+        r[0]
+        for r in ctx.store.con.execute(
+            "SELECT post_id FROM posts WHERE post_id IN (SELECT unnest(?))",
+            [[p.post_id for p in batch]],
+        ).fetchall()
+    }
+    report.drop("duplicate_id", len(known))
+    ctx.store.put("posts", batch, prov, prov.signature, replace_if=FIRST_COPY_WINS)
+    return len(batch) - len(known)

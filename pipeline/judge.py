@@ -2,27 +2,25 @@
 
 Two judges answer "is this a personal decision with several defensible answers and enough
 context?"; both yes keeps, both no drops, a split goes to the tiebreaker. Judging is the first
-costly stage, so posts are judged per category in seeded random order and only until
-`per_category * oversample` are accepted: cost follows the release size, not the dump size.
+costly stage, so each category is walked in the sampling order (`pipeline.selection`) only
+until `per_category * oversample` posts are accepted: cost follows the release size, not the
+dump size, and the sample stage finds every post it needs already judged.
+
+A stored panel decision is reused while the post, the judge models, the prompt and the
+sampling settings are unchanged.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
-from collections import defaultdict
 
-from pipeline.context import RunContext, start_report
-from pipeline.llm.prompts import PROMPT_VERSION, judge_messages
+from pipeline.context import SAMPLING, RunContext, start_report
+from pipeline.llm.prompts import judge_messages
+from pipeline.selection import lanes, take_turns
 from schemas import JudgeAnswer, JudgeVote, PanelDecision, Post
 from schemas.run import StageReport
 
-STAGE, VERSION = "judge", f"1+{PROMPT_VERSION}"
-
-
-def seeded_order(seed: int, key: str) -> str:
-    """A stable pseudo-random sort key: the same seed gives the same order on every machine."""
-    return hashlib.sha256(f"{seed}:{key}".encode()).hexdigest()
+STAGE, VERSION = "judge", "2"
 
 
 def _vote(ctx: RunContext, post: Post, model: str, role: str) -> JudgeVote:
@@ -60,7 +58,6 @@ def judge_post(ctx: RunContext, post: Post) -> tuple[list[JudgeVote], PanelDecis
     reason = ("tiebreak_" if used else "") + ("accepted" if keep else "rejected")
     decision = PanelDecision(
         post_id=post.post_id,
-        category=post.category or "",
         keep=keep,
         votes=[f"{v.model}={'yes' if v.is_decision else 'no'}" for v in votes],
         tiebreak_used=used,
@@ -69,46 +66,70 @@ def judge_post(ctx: RunContext, post: Post) -> tuple[list[JudgeVote], PanelDecis
     return votes, decision
 
 
+def candidates(ctx: RunContext) -> dict[str, list[tuple[str, str, str]]]:
+    """Category -> (post_id, subreddit, content_sha) of every post that passed dedup."""
+    out: dict[str, list[tuple[str, str, str]]] = {c.name: [] for c in ctx.settings.categories}
+    for post_id, category, subreddit, sha in ctx.store.con.execute(
+        "SELECT p.post_id, f.category, p.subreddit, p.content_sha FROM posts p "
+        "JOIN prefilter f USING (post_id) JOIN dedup d USING (post_id) "
+        "WHERE d.keep AND f.category IS NOT NULL ORDER BY p.post_id"
+    ).fetchall():
+        out.setdefault(category, []).append((post_id, subreddit, sha))
+    return out
+
+
 def run(ctx: RunContext) -> StageReport:
     s, store = ctx.settings, ctx.store
-    report = start_report(ctx, STAGE, VERSION, "judge", "llm", "seed")
-    prov = ctx.provenance(STAGE, VERSION, report.config_hash)
-    report.skipped = store.count("judge_panel")
-    accepted: dict[str, int] = defaultdict(int)
-    for row in store.query(
-        "SELECT category, count(*) AS n FROM judge_panel WHERE keep GROUP BY category"
-    ):
-        accepted[row["category"]] = row["n"]
+    judges, tiebreaker = s.judge_models()
+    models = [*judges, tiebreaker]
+    report = start_report(
+        ctx,
+        STAGE,
+        VERSION,
+        *SAMPLING,
+        extra=(judges, tiebreaker, [ctx.llm.prompt_version("judge", m) for m in models]),
+    )
+    prov = ctx.provenance(report)
+    pool = candidates(ctx)
+    sha = {pid: h for posts in pool.values() for pid, _, h in posts}
+    stored = store.stored("judge_panel")
+    decided = {
+        r["post_id"]: r["keep"]
+        for r in store.query("SELECT post_id, keep FROM judge_panel")
+        if stored[r["post_id"]] == (report.signature, sha.get(r["post_id"]))
+    }
+    stale = set(stored) - set(decided)
+    store.delete_keys("judge_panel", stale)
+    store.delete("judge_votes", "post_id IN (SELECT unnest(?))", [sorted(stale)])
+    report.removed = len(stale)
     target = math.ceil(s.sampling.per_category * s.judge.oversample)
-    # Only ids here; a post's text is loaded when (and if) it is judged.
-    by_category: dict[str, list[str]] = defaultdict(list)
-    for row in store.query(
-        "SELECT post_id, category FROM posts WHERE category IS NOT NULL "
-        "AND post_id IN (SELECT post_id FROM dedup WHERE keep) "
-        "AND post_id NOT IN (SELECT post_id FROM judge_panel)"
-    ):
-        by_category[row["category"]].append(row["post_id"])
-    deferred = 0
     before = ctx.llm.snapshot()
-    for category in sorted(by_category):
-        ids = sorted(by_category[category], key=lambda i: seeded_order(s.seed, i))
-        for n, post_id in enumerate(ids):
-            if accepted[category] >= target:
-                deferred += len(ids) - n
-                break
-            (post,) = store.load(Post, where="post_id = ?", params=[post_id])
-            votes, decision = judge_post(ctx, post)
-            store.insert("judge_votes", votes, prov)
-            report.processed += 1
-            if decision is None:
-                report.drop("judge_failed")  # no panel row: retried on the next run
-                continue
-            store.insert("judge_panel", [decision], prov)
-            if decision.keep:
-                accepted[category] += 1
-                report.outputs += 1
-            else:
-                report.drop(decision.reason)
+    deferred = 0
+
+    def accepted(post_id: str) -> bool:
+        if post_id in decided:
+            report.skipped += 1
+            return decided[post_id]
+        (post,) = store.load(Post, where="post_id = ?", params=[post_id])
+        votes, decision = judge_post(ctx, post)
+        store.delete("judge_votes", "post_id = ?", [post_id])  # a success supersedes a failure
+        store.put("judge_votes", votes, prov, post.content_sha)
+        report.processed += 1
+        if decision is None:
+            report.drop("judge_failed")  # no panel row: asked again on the next run
+            return False
+        store.put("judge_panel", [decision], prov, post.content_sha)
+        decided[post_id] = decision.keep
+        if decision.keep:
+            report.outputs += 1
+        else:
+            report.drop(decision.reason)
+        return decision.keep
+
+    for category in sorted(pool):
+        ranked = lanes(((pid, sub) for pid, sub, _ in pool[category]), s.seed)
+        _, looked = take_turns(ranked, accepted, target)
+        deferred += len(pool[category]) - looked
     report.inputs = report.processed + report.skipped
     if deferred:
         report.notes.append(f"{deferred} posts not judged: category quotas ({target}) met")

@@ -13,10 +13,11 @@ import random
 from collections import defaultdict
 
 from pipeline.context import RunContext, start_report
+from pipeline.reuse import digest, plan
 from schemas import Action, Question, SchwartzValue
 from schemas.run import StageReport
 
-STAGE, VERSION = "questions", "1"
+STAGE, VERSION = "questions", "2"
 
 
 class AssemblyError(ValueError):
@@ -55,31 +56,43 @@ def assemble(
 
 def run(ctx: RunContext) -> StageReport:
     s, store = ctx.settings, ctx.store
-    report = start_report(ctx, STAGE, VERSION, "questions", "generation", "seed")
-    prov = ctx.provenance(STAGE, VERSION, report.config_hash)
-    done = {r["scenario_id"] for r in store.query("SELECT DISTINCT scenario_id FROM questions")}
+    report = start_report(ctx, STAGE, VERSION, "questions", "seed")
+    prov = ctx.provenance(report)
     actions: dict[str, list[Action]] = defaultdict(list)
     for a in store.load(Action):
         actions[a.scenario_id].append(a)
-    generators = set(s.generator_models())
-    expected = len(generators) * len(SchwartzValue)
+    expected = len(s.generator_models()) * len(SchwartzValue)
+    wanted: dict[str, str] = {}
     for sid in sorted(store.keys("scenarios")):
-        report.inputs += 1
-        if sid in done:
-            report.skipped += 1
+        if len(actions.get(sid, [])) != expected:
+            report.drop("incomplete_actions")  # assembled once generation fills the gaps
             continue
-        mine = [a for a in actions.get(sid, []) if a.generator in generators]
-        if len(mine) != expected:
-            report.drop("incomplete_actions")  # retried once generation fills the gaps
-            continue
+        wanted[sid] = digest(sorted((a.action_id, a.value) for a in actions[sid]))
+    stored = {
+        r["scenario_id"]: (r["sig"], r["inputs"])
+        for r in store.query(
+            "SELECT scenario_id, any_value(_signature) AS sig, any_value(_inputs) AS inputs "
+            "FROM questions GROUP BY scenario_id"
+        )
+    }
+    todo = plan(wanted, stored, report.signature)
+    gone = sorted(todo.stale | set(todo.todo))
+    store.delete("questions", "scenario_id IN (SELECT unnest(?))", [gone])
+    report.removed = len(todo.stale)
+    report.inputs, report.skipped = len(wanted), len(todo.reuse)
+    for sid in todo.todo:
         try:
             qs = assemble(
-                sid, mine, s.seed, s.questions.options_per_question, s.questions.max_attempts
+                sid,
+                actions[sid],
+                s.seed,
+                s.questions.options_per_question,
+                s.questions.max_attempts,
             )
         except AssemblyError as err:
             report.drop("assembly_failed")
             report.notes.append(f"{sid}: {err}")
             continue
-        report.outputs += store.insert("questions", qs, prov)
+        report.outputs += store.put("questions", qs, prov, wanted[sid])
         report.processed += 1
     return report

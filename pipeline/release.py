@@ -1,8 +1,10 @@
 """Stage 9, local release: store -> `<processed>/releases/<version>/` (Parquet per config,
 a dataset card and a manifest that describes how the release was made).
 
-The release is skipped when its content fingerprint is unchanged, and written to a temporary
-folder then swapped in, so a killed run never leaves a half-written release behind.
+A version is immutable: rebuilding an existing version with the same content fingerprint is a
+no-op, and one whose content would change is refused (bump `release.version`). A release is
+written to a temporary folder then moved in place, so a killed run never leaves half a release.
+The manifest names the models found in the released rows, not those in the settings.
 """
 
 from __future__ import annotations
@@ -19,13 +21,15 @@ import yaml
 from pydantic import BaseModel
 
 import pipeline
+from pipeline.agreement import agreement
 from pipeline.context import RunContext, start_report
 from pipeline.text import post_text
+from schemas import Annotation
 from schemas.convert import hf_features
 from schemas.release import RELEASE_CONFIGS, ActionRow, QuestionRow, ScenarioRow
 from schemas.run import StageReport
 
-STAGE, VERSION = "release", "1"
+STAGE, VERSION = "release", "2"
 
 
 def collect(ctx: RunContext) -> dict[str, list[BaseModel]]:
@@ -120,6 +124,11 @@ def card(ctx: RunContext, manifest: dict[str, Any]) -> str:
         ],
     }
     c = manifest["counts"]
+    source = (
+        "Synthetic decision scenarios written for testing the pipeline (no Reddit text)"
+        if s.source.synthetic
+        else "Real decision scenarios from Reddit advice posts"
+    )
     lines = [
         "---",
         yaml.safe_dump(header, sort_keys=False).strip(),
@@ -127,10 +136,22 @@ def card(ctx: RunContext, manifest: dict[str, Any]) -> str:
         "",
         f"# {s.release.name} {manifest['version']}",
         "",
-        "Real decision scenarios from Reddit advice posts; for each, 20 candidate actions "
-        "(two generator models x the ten Schwartz values), assembled into four-option "
-        "questions in which no value appears twice. Built with the ValAct pipeline "
-        '(method of Huang et al., 2026, "Knowing But Not Doing").',
+        f"{source}; for each, 20 candidate actions (two generator models x the ten Schwartz "
+        "values), assembled into questions in which no value appears twice. Built with the "
+        'ValAct pipeline (method of Huang et al., 2026, "Knowing But Not Doing").',
+        "",
+        "## Licence",
+        "",
+        (
+            "The scenarios are synthetic, written for this project and released under CC0-1.0; "
+            f"the rest of the data is under `{s.release.licence}`."
+            if s.source.synthetic
+            else f"`{s.release.licence}` covers what this dataset adds: the generated actions, "
+            "the questions and the annotations. The scenario texts are excerpts of Reddit "
+            "posts: they remain their authors' and are subject to Reddit's User Agreement and "
+            "Data API Terms, which this licence does not override. Use them for research, "
+            "and honour deletion requests (rebuild without removed posts)."
+        ),
         "",
     ]
     if manifest["placeholder_actions"]:
@@ -202,6 +223,20 @@ def write(
     tmp.rename(target)
 
 
+def models_used(ctx: RunContext, rows: dict[str, list[BaseModel]]) -> dict[str, list[str]]:
+    """The models behind the released rows, read from the rows and their votes."""
+    posts = [r.post_id for r in rows["scenarios"]]  # type: ignore[attr-defined]
+    judges = ctx.store.query(
+        "SELECT DISTINCT model FROM judge_votes WHERE post_id IN (SELECT unnest(?)) ORDER BY model",
+        [posts],
+    )
+    return {
+        "judges": [r["model"] for r in judges],
+        "generators": sorted({a.generator for a in rows["actions"]}),  # type: ignore[attr-defined]
+        "annotators": sorted({n for a in rows["actions"] for n in a.annotators}),  # type: ignore[attr-defined]
+    }
+
+
 def run(ctx: RunContext) -> StageReport:
     s = ctx.settings
     report = start_report(ctx, STAGE, VERSION, "release")
@@ -224,9 +259,13 @@ def run(ctx: RunContext) -> StageReport:
             report.skipped = 1
             report.notes.append(f"release {version} unchanged at {target}")
             return report
-        report.notes.append(f"release {version} content changed: replaced")
-    agreement_path = s.processed_dir / "agreement.json"
-    judges, tiebreaker = s.judge_models()
+        report.error = (
+            f"release {version} already exists at {target} with other content: versions are "
+            "immutable, so bump release.version (e.g. VALACT_RELEASE__VERSION) to publish this"
+        )
+        return report
+    released = {a.action_id for a in rows["actions"]}  # type: ignore[attr-defined]
+    annotations = [a for a in ctx.store.load(Annotation) if a.action_id in released]
     manifest = {
         "name": s.release.name,
         "version": version,
@@ -238,12 +277,8 @@ def run(ctx: RunContext) -> StageReport:
         "offline": s.offline,
         "placeholder_actions": any(getattr(a, "placeholder", False) for a in rows["actions"]),
         "counts": {k: len(v) for k, v in rows.items()},
-        "models": {
-            "judges": [*judges, tiebreaker],
-            "generators": s.generator_models(),
-            "annotators": s.annotator_models(),
-        },
-        "agreement": json.loads(agreement_path.read_text()) if agreement_path.exists() else None,
+        "models": models_used(ctx, rows),
+        "agreement": agreement(annotations),
         "settings": s.public_dict(),
     }
     write(ctx, rows, manifest, target)

@@ -1,79 +1,66 @@
 """Stage 5, sampling: accepted `judge_panel` posts -> `scenarios`, balanced per category.
 
-Within a category, subreddits take turns (round-robin) and each subreddit's posts come in
-seeded order, so the sample is stratified and reproducible. Existing scenarios are never
-resampled; a category short of its quota is topped up when new posts arrive.
+Within a category, subreddits take turns and each subreddit's posts come in seeded hash order
+(`pipeline.selection`), the order the judge walked. The selection is recomputed every run (it
+is cheap) and a stored scenario is kept only while it is still selected with the same content:
+raising `per_category` keeps the first scenarios and adds more, lowering it gives back the same
+first ones, and posts from a re-scrape never reorder the posts already ranked.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from itertools import zip_longest
-
 from pipeline.context import RunContext, start_report
-from pipeline.judge import seeded_order
+from pipeline.judge import candidates
+from pipeline.reuse import digest, plan
+from pipeline.selection import lanes, take_turns
 from schemas import Post, Scenario
 from schemas.run import StageReport
 
-STAGE, VERSION = "sample", "1"
+STAGE, VERSION = "sample", "2"
 
 
 def scenario_id(post_id: str) -> str:
     return f"valact-{post_id}"
 
 
-def stratified(posts: list[Post], seed: int) -> list[Post]:
-    """Round-robin over subreddits (in seeded order), each subreddit in seeded order."""
-    groups: dict[str, list[Post]] = defaultdict(list)
-    for p in posts:
-        groups[p.subreddit.lower()].append(p)
-    lanes = [
-        sorted(groups[sub], key=lambda p: seeded_order(seed, p.post_id))
-        for sub in sorted(groups, key=lambda sub: seeded_order(seed, sub))
-    ]
-    return [p for turn in zip_longest(*lanes) for p in turn if p is not None]
-
-
 def run(ctx: RunContext) -> StageReport:
     s, store = ctx.settings, ctx.store
-    report = start_report(ctx, STAGE, VERSION, "sampling", "categories", "seed")
-    prov = ctx.provenance(STAGE, VERSION, report.config_hash)
-    have: dict[str, int] = defaultdict(int)
-    for row in store.query("SELECT category, count(*) AS n FROM scenarios GROUP BY category"):
-        have[row["category"]] = row["n"]
-    report.skipped = sum(have.values())
-    pool = store.load(
-        Post,
-        where="post_id IN (SELECT post_id FROM judge_panel WHERE keep) "
-        "AND post_id NOT IN (SELECT post_id FROM scenarios)",
-    )
-    for category in s.categories:
-        need = s.sampling.per_category - have[category.name]
-        if need <= 0:
-            continue
-        candidates = [p for p in pool if p.category == category.name]
-        chosen = stratified(candidates, s.seed)[:need]
-        rows = [
-            Scenario(
-                scenario_id=scenario_id(p.post_id),
-                post_id=p.post_id,
-                category=category.name,
+    report = start_report(ctx, STAGE, VERSION, "seed")  # a row is its own content: see run()
+    prov = ctx.provenance(report)
+    decided = {
+        r["post_id"]: r["keep"] for r in store.query("SELECT post_id, keep FROM judge_panel")
+    }
+    rows: dict[str, Scenario] = {}
+    for category, posts in sorted(candidates(ctx).items()):
+        ranked = lanes(((pid, sub) for pid, sub, _ in posts), s.seed)
+        chosen, _ = take_turns(ranked, lambda pid: bool(decided.get(pid)), s.sampling.per_category)
+        by_id = {
+            p.post_id: p
+            for p in store.load(Post, where="post_id IN (SELECT unnest(?))", params=[chosen])
+        }
+        for rank, post_id in enumerate(chosen):
+            p = by_id[post_id]
+            rows[scenario_id(post_id)] = Scenario(
+                scenario_id=scenario_id(post_id),
+                post_id=post_id,
+                category=category,
                 subreddit=p.subreddit,
                 title=p.title,
                 text=p.selftext,
                 created_utc=p.created_utc,
                 permalink=p.permalink,
-                sample_rank=have[category.name] + i,
+                sample_rank=rank,
             )
-            for i, p in enumerate(chosen)
-        ]
-        store.insert("scenarios", rows, prov)
-        report.processed += len(rows)
-        if len(rows) < need:
+        if len(chosen) < s.sampling.per_category:
             report.notes.append(
-                f"category {category.name}: {have[category.name] + len(rows)} of "
-                f"{s.sampling.per_category} scenarios (not enough accepted posts)"
+                f"category {category}: {len(chosen)} of {s.sampling.per_category} scenarios "
+                "(not enough accepted posts)"
             )
-    report.outputs = report.processed
-    report.inputs = report.processed + report.skipped
+    wanted = {sid: digest(row.model_dump(mode="json")) for sid, row in rows.items()}
+    todo = plan(wanted, store.stored("scenarios"), report.signature)
+    store.put("scenarios", [rows[k] for k in todo.todo], prov, [wanted[k] for k in todo.todo])
+    report.removed = store.delete_keys("scenarios", todo.stale)
+    report.inputs = len(rows)
+    report.processed = report.outputs = len(todo.todo)
+    report.skipped = len(todo.reuse)
     return report

@@ -47,6 +47,8 @@ class SourceSettings(BaseModel):
     raw_dir: Path = Path("data/raw")
     patterns: list[str] = ["**/*.ndjson.zst", "**/*.zst", "**/*.ndjson", "**/*.jsonl"]
     max_line_bytes: int = Field(1_000_000, ge=1_000)
+    # The bundled sample is synthetic; the release card must not call its posts Reddit's.
+    synthetic: bool = False
 
 
 class PrefilterSettings(BaseModel):
@@ -80,6 +82,9 @@ class LLMSettings(BaseModel):
     temperature: float = Field(0.0, ge=0, le=2)
     max_tokens: int = Field(256, ge=16)
     invalid_answer_retries: int = Field(2, ge=0)
+    # A request with no valid answer in this many runs in a row is given up (not sent again)
+    # until `valact retry-failed`.
+    give_up_after_runs: int = Field(3, ge=1)
 
     @property
     def configured(self) -> bool:
@@ -140,6 +145,8 @@ class ReleaseSettings(BaseModel):
     name: str = "ValAct"
     version: str = "0.1.0"
     split: str = "test"
+    # Covers what the pipeline adds (actions, questions, annotations); the card says that the
+    # post text stays its authors' under Reddit's terms.
     licence: str = "cc-by-4.0"
 
 
@@ -218,10 +225,23 @@ class Settings(BaseSettings):
         return data
 
     def section_hash(self, *sections: str) -> str:
-        """Hash of the settings a stage depends on, recorded as its provenance."""
+        """Hash of the whole settings (or some sections), for run summaries and manifests."""
+        return hashlib.sha256(
+            json.dumps(self.pick(*sections), sort_keys=True).encode()
+        ).hexdigest()[:16]
+
+    def pick(self, *paths: str) -> dict[str, Any]:
+        """The public settings at dotted paths (`"llm.temperature"`); all of them if none."""
         data = self.public_dict()
-        chosen = {s: data[s] for s in sections} if sections else data
-        return hashlib.sha256(json.dumps(chosen, sort_keys=True).encode()).hexdigest()[:16]
+        if not paths:
+            return data
+        out: dict[str, Any] = {}
+        for path in paths:
+            value: Any = data
+            for part in path.split("."):
+                value = value[part]
+            out[path] = value
+        return out
 
 
 def redact_url(url: str | None) -> str | None:

@@ -1,8 +1,13 @@
-"""The DuckDB store: one table per stage output, keyed by stable ids, with provenance."""
+"""The DuckDB store: one table per stage output, keyed by stable ids, with provenance.
+
+Every row records what produced it (`_signature`) and from what (`_inputs`); see
+`pipeline.reuse` for the rule. The layout is versioned: an older store is migrated in place
+(`pipeline.migrations`), a newer one is refused.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,10 +23,13 @@ from schemas.tables import TABLE_OF, TABLES
 
 M = TypeVar("M", bound=BaseModel)
 
+LAYOUT_VERSION = 2
+
 PROVENANCE_COLUMNS = {
     "_stage": "VARCHAR",
     "_version": "VARCHAR",
-    "_config_hash": "VARCHAR",
+    "_signature": "VARCHAR",
+    "_inputs": "VARCHAR",
     "_run_id": "VARCHAR",
     "_created_at": "TIMESTAMPTZ",
 }
@@ -29,22 +37,27 @@ PROVENANCE_COLUMNS = {
 
 @dataclass(frozen=True)
 class Provenance:
-    """Who wrote a row: the stage, its code/prompt version, the settings hash and the run."""
+    """Who wrote a row: the stage, its version, its signature now and the run."""
 
     stage: str
     version: str
-    config_hash: str
+    signature: str
     run_id: str
 
 
 class StoreSchemaError(RuntimeError):
-    """The store was written by a version with other table layouts."""
+    """The store cannot be used by this version (newer layout, or a damaged table)."""
+
+
+def table_columns(name: str) -> dict[str, str]:
+    return {**duckdb_columns(TABLES[name].model), **PROVENANCE_COLUMNS}
 
 
 class Store:
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
-        self._create_tables()
+        self.notes: list[str] = []  # what opening the store did (a migration), for the run
+        self._prepare()
 
     @classmethod
     @contextmanager
@@ -56,20 +69,64 @@ class Store:
         finally:
             con.close()
 
-    def _create_tables(self) -> None:
+    # -- layout --------------------------------------------------------------------------------
+
+    def _existing(self) -> dict[str, list[str]]:
         existing: dict[str, list[str]] = {}
         for name, col in self.con.execute(
             "SELECT table_name, column_name FROM information_schema.columns "
             "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position"
         ).fetchall():
             existing.setdefault(name, []).append(col)
+        return existing
+
+    def layout_version(self) -> int | None:
+        """The store's layout: None for an empty file, 1 for stores from before versioning."""
+        existing = self._existing()
+        if "store_meta" in existing:
+            row = self.con.execute(
+                "SELECT value FROM store_meta WHERE key = 'layout_version'"
+            ).fetchone()
+            return int(row[0]) if row else None
+        return 1 if "posts" in existing else None
+
+    def _prepare(self) -> None:
+        from pipeline.migrations import MIGRATIONS
+
+        version = self.layout_version()
+        if version is not None and version > LAYOUT_VERSION:
+            raise StoreSchemaError(
+                f"the store was written by a newer valact (layout {version}, this version "
+                f"reads {LAYOUT_VERSION}): upgrade valact, or use another VALACT_PROCESSED_DIR"
+            )
+        if version is not None and version < LAYOUT_VERSION:
+            self.con.execute("BEGIN TRANSACTION")
+            try:
+                for v in range(version, LAYOUT_VERSION):
+                    self.notes += MIGRATIONS[v](self)
+                self._create_tables()
+                self.con.execute("COMMIT")
+            except BaseException:
+                self.con.execute("ROLLBACK")
+                raise
+        else:
+            self._create_tables()
+
+    def _create_tables(self) -> None:
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value VARCHAR)"
+        )
+        self.con.execute(
+            "INSERT OR REPLACE INTO store_meta VALUES ('layout_version', ?)", [str(LAYOUT_VERSION)]
+        )
+        existing = self._existing()
         for table in TABLES.values():
-            cols = {**duckdb_columns(table.model), **PROVENANCE_COLUMNS}
+            cols = table_columns(table.name)
             if table.name in existing and existing[table.name] != list(cols):
                 raise StoreSchemaError(
-                    f"table {table.name!r} in the store has columns {existing[table.name]}, "
-                    f"this version expects {list(cols)}: use a new processed folder "
-                    "(VALACT_PROCESSED_DIR) or remove the old store"
+                    f"table {table.name!r} has columns {existing[table.name]}, layout "
+                    f"{LAYOUT_VERSION} expects {list(cols)}: the store is damaged; move it "
+                    "aside and rebuild (model answers are in its llm_cache table)"
                 )
             body = ", ".join(f'"{c}" {t}' for c, t in cols.items())
             key = ", ".join(f'"{k}"' for k in table.key)
@@ -77,34 +134,106 @@ class Store:
                 f'CREATE TABLE IF NOT EXISTS "{table.name}" ({body}, PRIMARY KEY ({key}))'
             )
 
-    def insert(self, table: str, rows: Sequence[BaseModel], prov: Provenance) -> int:
-        """Insert rows, ignoring keys already present (stages are idempotent); returns new."""
+    # -- writing -------------------------------------------------------------------------------
+
+    def _batch(
+        self, rows: Sequence[BaseModel], prov: Provenance, inputs: Sequence[str] | str
+    ) -> pa.Table:
+        now = datetime.now(UTC)
+        per_row = [inputs] * len(rows) if isinstance(inputs, str) else list(inputs)
+        if len(per_row) != len(rows):
+            raise ValueError("one inputs hash per row")
+        return pa.Table.from_pylist(
+            [
+                {
+                    **r.model_dump(mode="json"),
+                    "_stage": prov.stage,
+                    "_version": prov.version,
+                    "_signature": prov.signature,
+                    "_inputs": i,
+                    "_run_id": prov.run_id,
+                    "_created_at": now,
+                }
+                for r, i in zip(rows, per_row, strict=True)
+            ]
+        )
+
+    def put(
+        self,
+        table: str,
+        rows: Sequence[BaseModel],
+        prov: Provenance,
+        inputs: Sequence[str] | str = "",
+        replace_if: str | None = None,
+    ) -> int:
+        """Insert rows, replacing a stored row with the same key (a recomputed result
+        supersedes the old one). With `replace_if` (SQL over `excluded` and the table), a
+        stored row is replaced only when it holds. Returns the rows written."""
         if not rows:
             return 0
-        spec = TABLES[table]
-        now = datetime.now(UTC)
-        records = [
-            {
-                **r.model_dump(mode="json"),
-                "_stage": prov.stage,
-                "_version": prov.version,
-                "_config_hash": prov.config_hash,
-                "_run_id": prov.run_id,
-                "_created_at": now,
-            }
-            for r in rows
-        ]
-        batch = pa.Table.from_pylist(records)  # noqa: F841 - referenced by name in the SQL
-        cols = ", ".join(f'"{c}"' for c in (*spec.model.model_fields, *PROVENANCE_COLUMNS))
-        row = self.con.execute(
-            f'INSERT OR IGNORE INTO "{table}" ({cols}) SELECT {cols} FROM batch'
-        ).fetchone()
+        batch = self._batch(rows, prov, inputs)  # noqa: F841 - referenced by name in the SQL
+        cols = list(table_columns(table))
+        names = ", ".join(f'"{c}"' for c in cols)
+        if replace_if is None:
+            sql = f'INSERT OR REPLACE INTO "{table}" ({names}) SELECT {names} FROM batch'
+        else:
+            key = ", ".join(f'"{k}"' for k in TABLES[table].key)
+            sets = ", ".join(f'"{c}" = excluded."{c}"' for c in cols if c not in TABLES[table].key)
+            sql = (
+                f'INSERT INTO "{table}" ({names}) SELECT {names} FROM batch '
+                f"ON CONFLICT ({key}) DO UPDATE SET {sets} WHERE {replace_if}"
+            )
+        row = self.con.execute(sql).fetchone()
         return int(row[0]) if row else 0
+
+    def stored(
+        self, table: str, where: str = "", params: Sequence[Any] = ()
+    ) -> dict[Any, tuple[str, str]]:
+        """Key -> (signature, inputs) of stored rows (keys as in `keys`)."""
+        spec = TABLES[table]
+        cols = ", ".join(f'"{k}"' for k in spec.key)
+        sql = f'SELECT {cols}, _signature, _inputs FROM "{table}"'
+        sql += f" WHERE {where}" if where else ""
+        n = len(spec.key)
+        out: dict[Any, tuple[str, str]] = {}
+        for r in self.con.execute(sql, list(params)).fetchall():
+            out[r[0] if n == 1 else tuple(r[:n])] = (r[n], r[n + 1])
+        return out
+
+    def delete_keys(self, table: str, keys: Iterable[Hashable]) -> int:
+        """Delete rows by key (one-column keys as values, others as tuples)."""
+        spec = TABLES[table]
+        keys = list(keys)
+        if not keys:
+            return 0
+        if len(spec.key) == 1:
+            self.con.execute(
+                f'DELETE FROM "{table}" WHERE "{spec.key[0]}" IN (SELECT unnest(?))', [keys]
+            )
+        else:
+            data = pa.table(  # noqa: F841 - referenced by name in the SQL
+                {k: [key[i] for key in keys] for i, k in enumerate(spec.key)}  # type: ignore[index]
+            )
+            match = " AND ".join(f't."{k}" = data."{k}"' for k in spec.key)
+            self.con.execute(
+                f'DELETE FROM "{table}" t WHERE EXISTS (SELECT 1 FROM data WHERE {match})'
+            )
+        return len(keys)
+
+    def delete(self, table: str, where: str, params: Sequence[Any] = ()) -> int:
+        row = self.con.execute(f'DELETE FROM "{table}" WHERE {where}', list(params)).fetchone()
+        return int(row[0]) if row else 0
+
+    # -- reading -------------------------------------------------------------------------------
 
     def count(self, table: str, where: str = "", params: Sequence[Any] = ()) -> int:
         sql = f'SELECT count(*) FROM "{table}"' + (f" WHERE {where}" if where else "")
         row = self.con.execute(sql, list(params)).fetchone()
         return int(row[0]) if row else 0
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = self.con.execute(sql, list(params)).fetchone()
+        return row[0] if row else None
 
     def keys(self, table: str, where: str = "", params: Sequence[Any] = ()) -> set[Any]:
         """The keys present: strings for one-column keys, tuples otherwise."""
@@ -120,15 +249,17 @@ class Store:
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
     def load(
-        self, model: type[M], where: str = "", params: Sequence[Any] = (), order: str = ""
+        self,
+        model: type[M],
+        where: str = "",
+        params: Sequence[Any] = (),
+        order: str = "",
+        table: str | None = None,
     ) -> list[M]:
-        """Rows of the model's table as that model (provenance columns left out)."""
-        table = TABLE_OF[model]
+        """Rows of the model's table (or of `table`, a qualified name) as that model."""
+        source = table or f'"{TABLE_OF[model]}"'
         cols = ", ".join(f'"{c}"' for c in model.model_fields)
-        sql = f'SELECT {cols} FROM "{table}"'
+        sql = f"SELECT {cols} FROM {source}"
         sql += f" WHERE {where}" if where else ""
         sql += f" ORDER BY {order}" if order else ""
         return [model.model_validate(r) for r in self.query(sql, params)]
-
-    def delete(self, table: str, where: str, params: Sequence[Any] = ()) -> None:
-        self.con.execute(f'DELETE FROM "{table}" WHERE {where}', list(params))

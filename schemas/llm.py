@@ -24,7 +24,9 @@ class JudgeAnswer(BaseModel):
 
 class ActionAnswer(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    action: str = Field(description="The action only, at most two sentences")
+    action: str = Field(
+        description="The action only, within the sentence and word limits of the instructions"
+    )
 
 
 class AnnotationAnswer(BaseModel):

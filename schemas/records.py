@@ -6,10 +6,12 @@ from pydantic import BaseModel, Field
 
 
 class SourceFile(BaseModel):
-    """A raw dump file already read; its sha256 (under the same settings) makes ingest skip it."""
+    """A raw dump file already read; ingest skips it while its sha256 and the ingest signature
+    are the same and no subreddit was added since (`subreddits`: those it was read for)."""
 
     sha256: str
-    settings_hash: str
+    signature: str
+    subreddits: list[str]
     path: str
     lines: int
     posts: int
@@ -28,11 +30,15 @@ class IngestReject(BaseModel):
 
 
 class Post(BaseModel):
-    """One Reddit submission, normalised from a dump or API record."""
+    """One Reddit submission, normalised from a dump or API record.
+
+    Its category is not stored: it comes from the settings when the post is read, so moving a
+    subreddit to another category needs no re-ingest. `content_sha` fingerprints everything
+    later stages read, so their stored results can tell when a post changed.
+    """
 
     post_id: str
     subreddit: str
-    category: str | None
     title: str
     selftext: str
     author: str | None
@@ -46,19 +52,24 @@ class Post(BaseModel):
     num_comments: int | None
     source_file: str
     source_line: int
+    content_sha: str
 
 
 class FilterDecision(BaseModel):
     """Rule pre-filter verdict for one post; `reason` says why it was dropped."""
 
     post_id: str
+    category: str | None  # from the settings' category list; None: not configured
     keep: bool
     reason: str | None
     detail: str | None
 
 
 class Embedding(BaseModel):
-    post_id: str
+    """Content-addressed: keyed by the sha256 of the text embedded, so any post with that text
+    (and any later run, whatever its thresholds) reuses the vector."""
+
+    text_sha: str
     model: str
     vector: list[float]
 
@@ -83,8 +94,7 @@ class JudgeVote(BaseModel):
 
 class PanelDecision(BaseModel):
     post_id: str
-    category: str
-    keep: bool | None  # None: undecided (a model failed)
+    keep: bool  # no row at all while a model gives no valid answer
     votes: list[str]
     tiebreak_used: bool
     reason: str
@@ -118,7 +128,6 @@ class Annotation(BaseModel):
     value: str  # the value it was written for
     predicted_value: str | None
     agrees: bool | None
-    confidence: float | None
     request_id: str
 
 
@@ -146,9 +155,15 @@ class LLMCall(BaseModel):
 
 
 class LLMFailure(BaseModel):
+    """A request with no valid answer. After `runs` consecutive failing runs reach the
+    setting `llm.give_up_after_runs` it is given up (not sent again) until `retry-failed`."""
+
     request_id: str
     task: str
     model: str
     item_key: str
     reason: str
     attempts: int
+    runs: int
+    last_run_id: str
+    given_up: bool

@@ -6,16 +6,22 @@ from pydantic import BaseModel, Field
 
 
 class StageReport(BaseModel):
+    """`processed`: items (re)computed this run; `skipped`: stored results reused because their
+    signature still matches; `removed`: stored results no longer current, deleted."""
+
     stage: str
     version: str
-    config_hash: str
+    signature: str
     inputs: int = 0
     processed: int = 0
     skipped: int = 0
+    removed: int = 0
     outputs: int = 0
     dropped: dict[str, int] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list)
     seconds: float = 0.0
+    # A problem the user must fix (one line); the build stops after this stage.
+    error: str | None = None
 
     def drop(self, reason: str, n: int = 1) -> None:
         if n:
@@ -41,3 +47,8 @@ class RunSummary(BaseModel):
     placeholder_actions: bool
     stages: dict[str, StageReport] = Field(default_factory=dict)
     release_dir: str | None = None
+    notes: list[str] = Field(default_factory=list)  # e.g. a store migration
+
+    @property
+    def error(self) -> str | None:
+        return next((f"{n}: {r.error}" for n, r in self.stages.items() if r.error), None)

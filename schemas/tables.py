@@ -19,11 +19,11 @@ class Table:
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
-        Table("source_files", r.SourceFile, ("sha256", "settings_hash")),
+        Table("source_files", r.SourceFile, ("sha256", "signature")),
         Table("ingest_rejects", r.IngestReject, ("source_sha256", "line_no")),
         Table("posts", r.Post, ("post_id",)),
         Table("prefilter", r.FilterDecision, ("post_id",)),
-        Table("embeddings", r.Embedding, ("post_id", "model")),
+        Table("embeddings", r.Embedding, ("text_sha", "model")),
         Table("dedup", r.DedupDecision, ("post_id",)),
         Table("judge_votes", r.JudgeVote, ("post_id", "model", "role")),
         Table("judge_panel", r.PanelDecision, ("post_id",)),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,11 +16,13 @@ from pipeline.context import RunContext
 from pipeline.embeddings import Embedder
 from pipeline.settings import Settings
 from pipeline.store import Store
+from schemas import SchwartzValue
 
 pytest_plugins = ["tests.conftest_openai"]
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = REPO / "data" / "raw" / "sample"
+_VALUES = [v.value for v in SchwartzValue]
 
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
@@ -81,6 +85,22 @@ def submission(post_id: str, subreddit: str = "careerguidance", **fields: Any) -
     }
     record.update(fields)
     return record
+
+
+def model_answers(body: dict) -> str:
+    """Deterministic answers that depend on the model and the whole prompt."""
+    kind = body["response_format"]["json_schema"]["name"]
+    prompt = "\n".join(m["content"] for m in body["messages"])
+    h = int(hashlib.sha256(f"{body['model']}\n{prompt}".encode()).hexdigest(), 16)
+    if kind == "JudgeAnswer":
+        return json.dumps({"is_decision": h % 4 != 0, "reason": f"r{h % 97}"})
+    if kind == "ActionAnswer":
+        value = re.search(r"Schwartz value ([\w-]+)", prompt).group(1)  # type: ignore[union-attr]
+        return json.dumps({"action": f"I would act for {value} (v{h % 1000})."})
+    value = re.search(r"Action: I would act for ([\w-]+)", prompt).group(1)  # type: ignore[union-attr]
+    if h % 5 == 0:  # sometimes read another value
+        value = _VALUES[(_VALUES.index(value) + 1) % len(_VALUES)]
+    return json.dumps({"value": value})
 
 
 def write_dump(path: Path, lines: list[Any], compress: bool = True) -> Path:

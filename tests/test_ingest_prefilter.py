@@ -43,15 +43,14 @@ def test_ingest_records_every_line_and_is_idempotent(ctx: RunContext) -> None:
     more = ingest.run(ctx)
     assert (more.processed, more.outputs, more.dropped) == (2, 1, {"duplicate_id": 1})
     assert ctx.store.count("posts") == 3
-    row = ctx.store.query("SELECT _stage, _version, _config_hash, _run_id FROM posts LIMIT 1")[0]
-    assert row["_stage"] == "ingest" and row["_run_id"] == "test-run" and row["_config_hash"]
+    row = ctx.store.query("SELECT _stage, _version, _signature, _run_id FROM posts LIMIT 1")[0]
+    assert row["_stage"] == "ingest" and row["_run_id"] == "test-run" and row["_signature"]
 
 
 def _post(**fields) -> Post:
     base = {
         "post_id": "p",
         "subreddit": "careerguidance",
-        "category": "career",
         "title": "Should I take the offer?",
         "author": "a",
         "created_utc": 1,
@@ -64,6 +63,7 @@ def _post(**fields) -> Post:
         "num_comments": 0,
         "source_file": "f",
         "source_line": 1,
+        "content_sha": "h",
         "selftext": submission("x")["selftext"],
     }
     return Post(**{**base, **fields})
@@ -78,7 +78,7 @@ def test_prefilter_reasons() -> None:
     )
     cases = {
         None: _post(),
-        "subreddit_not_configured": _post(category=None, subreddit="pics"),
+        "subreddit_not_configured": _post(subreddit="pics"),
         "removed": _post(selftext="[removed]"),
         "deleted": _post(selftext="[deleted]"),
         "stickied": _post(stickied=True),
@@ -88,10 +88,10 @@ def test_prefilter_reasons() -> None:
         "non_english": _post(title="Ayuda", selftext=spanish),
     }
     for reason, post in cases.items():
-        d = decide(post, rules)
+        d = decide(post, None if post.subreddit == "pics" else "career", rules)
         assert d.reason == reason, (reason, d)
         assert d.keep is (reason is None)
-    assert decide(_post(over_18=True), PrefilterSettings(allow_nsfw=True)).keep
+    assert decide(_post(over_18=True), "career", PrefilterSettings(allow_nsfw=True)).keep
 
 
 def test_prefilter_stage_counts_and_skips(ctx: RunContext) -> None:
@@ -120,9 +120,38 @@ def test_adding_a_subreddit_rereads_old_dumps(ctx: RunContext) -> None:
     assert ingest.run(ctx).outputs == 1
     assert ingest.run(ctx).processed == 0
     ctx.settings.categories[0].subreddits.append("Advice")
-    again = ingest.run(ctx)
-    assert (again.processed, again.outputs, again.dropped) == (2, 1, {"duplicate_id": 1})
+    again = ingest.run(ctx)  # the file is read again, replacing what it gave before
+    assert (again.processed, again.outputs, again.dropped) == (2, 2, {})
     assert ctx.store.keys("posts") == {"k1", "h1"}
+    r = prefilter.run(ctx)
+    assert (r.processed, r.outputs) == (2, 2)
+
+
+def test_a_subreddit_removed_from_the_settings_is_dropped_with_its_reason(
+    ctx: RunContext,
+) -> None:
+    write_dump(
+        ctx.settings.source.raw_dir / "RS.zst",
+        [submission("k1"), submission("h1", subreddit="Frugal")],
+    )
+    ingest.run(ctx)
+    assert prefilter.run(ctx).outputs == 2
+    ctx.settings.categories[1].subreddits.remove("Frugal")
+    ingest.run(ctx)  # re-read: the stored posts stay, the prefilter decides again
+    r = prefilter.run(ctx)
+    assert (r.processed, r.dropped) == (2, {"subreddit_not_configured": 1})
+
+
+def test_the_first_copy_of_a_post_id_in_path_order_wins_whatever_the_arrival_order(
+    ctx: RunContext,
+) -> None:
+    raw = ctx.settings.source.raw_dir
+    write_dump(raw / "RS_2.zst", [submission("p1", title="Should I stay or go (edited)?")])
+    ingest.run(ctx)
+    write_dump(raw / "RS_1.zst", [submission("p1", title="Should I stay or go?")])
+    ingest.run(ctx)
+    (post,) = ctx.store.load(Post)
+    assert (post.title, post.source_file) == ("Should I stay or go?", "RS_1.zst")
 
 
 def test_corrupt_and_truncated_files_keep_what_was_readable(ctx: RunContext) -> None:

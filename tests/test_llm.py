@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.build import run_stages
 from pipeline.context import RunContext
-from pipeline.llm.prompts import PROMPT_VERSION, judge_messages
+from pipeline.llm.prompts import judge_messages
 from pipeline.llm.service import parse_answer
 from pipeline.store import Store
 from schemas import JudgeAnswer, LLMRequest, SchwartzValue
@@ -40,7 +40,7 @@ def judge_request(text: str = "Should I move?") -> LLMRequest:
     return LLMRequest(
         task="judge",
         model="gpt-4o-mini",
-        prompt_version=PROMPT_VERSION,
+        prompt_version="judge-test",
         messages=judge_messages("t", text),
         payload={"title": "t", "text": text},
     )
@@ -176,4 +176,10 @@ def test_whole_pipeline_through_an_openai_compatible_endpoint(
     assert agreement["annotators"]["gpt-4o-mini"]["accuracy"] == 1.0
     models = {r.body["model"] for r in openai_server.chat_requests}
     assert models == {"gpt-4o-mini", "llama-3.1-8b-instruct", "gen-a", "gen-b"}
-    assert len(SchwartzValue) == 10
+    asked = [
+        (r.body["model"], re.search(r"Schwartz value ([\w-]+)", r.body["messages"][0]["content"]))
+        for r in openai_server.chat_requests
+        if r.body["response_format"]["json_schema"]["name"] == "ActionAnswer"
+    ]
+    values = {(model, m.group(1)) for model, m in asked if m}
+    assert values == {(g, v.value) for g in ("gen-a", "gen-b") for v in SchwartzValue}

@@ -62,4 +62,7 @@ def test_action_answers_are_checked() -> None:
     assert check(ActionAnswer(action="  ")) == "empty action"
     assert "sentences" in check(ActionAnswer(action="One. Two. Three."))
     assert "words" in check(ActionAnswer(action="word " * 80))
-    assert sentence_count("I would go (e.g. by train) now.") == 2  # a known simplification
+    assert sentence_count("I would go (e.g. by train) now.") == 1
+    assert sentence_count("I would ask Dr. Lee and Mr. Cho, i.e. my mentors, first.") == 1
+    assert sentence_count("I would move to the U.S. next year. Then I would apply.") == 2
+    assert sentence_count("I would wait... Then I would decide!") == 2

@@ -53,7 +53,9 @@ def test_release_loads_with_datasets_and_says_it_is_placeholder(tmp_path: Path) 
     assert run_summary["placeholder_actions"] is True
 
 
-def test_unchanged_release_is_skipped_and_changed_one_replaced(tmp_path: Path) -> None:
+def test_versions_are_immutable_unchanged_is_a_no_op_changed_is_refused(
+    tmp_path: Path,
+) -> None:
     s, _ = build(tmp_path)
     again = run_stages(s)
     assert all(r.processed == 0 for r in again.stages.values())
@@ -69,11 +71,36 @@ def test_unchanged_release_is_skipped_and_changed_one_replaced(tmp_path: Path) -
             )
         ],
     )
-    third = run_stages(s)
-    assert third.stages["release"].processed == 1
     folder = s.releases_dir / s.release.version
-    assert len(load(folder, "scenarios")) == 3
+    before = (folder / "manifest.json").read_text()
+    refused = run_stages(s)
+    assert refused.error and "bump release.version" in refused.error
+    assert (folder / "manifest.json").read_text() == before  # the published version stands
+    s.release.version = "0.1.1"
+    third = run_stages(s)
+    assert third.error is None and third.stages["release"].processed == 1
+    assert len(load(s.releases_dir / "0.1.1", "scenarios")) == 3
     assert not list(s.releases_dir.glob(".*tmp*"))  # no half-written folder left behind
+
+
+def test_the_cli_refuses_a_changed_version_in_one_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    s, _ = build(tmp_path)
+    env = {
+        "VALACT_PROCESSED_DIR": str(s.processed_dir),
+        "VALACT_SOURCE__RAW_DIR": str(s.source.raw_dir),
+        "VALACT_SAMPLING__PER_CATEGORY": "1",
+        "VALACT_SEED": "7",  # another seed: other questions, same version
+        "VALACT_RELEASE__VERSION": s.release.version,
+    }
+    result = CliRunner().invoke(app, ["build", "--no-prefect"], env=env)
+    assert result.exit_code == 2, result.output
+    (line,) = [x for x in result.output.splitlines() if x.startswith("error:")]
+    assert "immutable" in line and "bump release.version" in line
+    assert "Traceback" not in result.output
 
 
 def test_no_input_gives_a_clear_empty_run_not_a_crash(tmp_path: Path) -> None:
@@ -88,7 +115,7 @@ def test_no_input_gives_a_clear_empty_run_not_a_crash(tmp_path: Path) -> None:
 def test_dropped_command_lists_reasons_with_examples(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from pipeline.cli import app
+    from flows.cli import app
 
     s = make_settings(tmp_path, sampling={"per_category": 1})
     write_dump(

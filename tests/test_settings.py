@@ -81,7 +81,7 @@ def test_cli_reports_bad_config_and_old_stores_in_one_line(tmp_path: Path) -> No
     import duckdb
     from typer.testing import CliRunner
 
-    from pipeline.cli import app
+    from flows.cli import app
 
     runner = CliRunner()
     bad = tmp_path / "bad.toml"

@@ -4,10 +4,8 @@ from pathlib import Path
 import pytest
 import zstandard
 
-from pipeline.sources.dumps import RecordError, decode, read_lines, to_post
+from pipeline.sources.dumps import RecordError, decode, post_sha, read_lines, to_post
 from tests.conftest import submission, write_dump
-
-CATS = {"careerguidance": "career"}
 
 
 def test_lines_spanning_zstd_frames_are_whole(tmp_path: Path) -> None:
@@ -49,7 +47,7 @@ def test_decode_errors_have_reasons(line: bytes, reason: str) -> None:
 )
 def test_record_errors(fields: dict, reason: str) -> None:
     with pytest.raises(RecordError) as err:
-        to_post(submission("abc", **fields), "f", 1, CATS)
+        to_post(submission("abc", **fields), "f", 1)
     assert err.value.reason == reason
 
 
@@ -64,10 +62,9 @@ def test_pushshift_and_api_flavours_normalise() -> None:
         ),
         "f",
         3,
-        CATS,
     )
     assert post.created_utc == 1690000000
-    assert post.category == "career"  # subreddit names are case-insensitive
+    assert post.content_sha == post_sha(post) and len(post.content_sha) == 32
     assert post.crosspost_parent == "xyz"
     assert post.selftext == "Tom & Jerry said hi\n\nbye"
 

@@ -23,6 +23,10 @@ from schemas import VALUE_DESCRIPTIONS, VALUE_EXEMPLARS, LLMRequest, SchwartzVal
 if TYPE_CHECKING:
     from pipeline.context import RunContext
 
+# Part of every offline request's prompt version: bump it when the rules, templates or value
+# prototypes change, so stored offline answers are recomputed.
+OFFLINE_VERSION = "1"
+
 _DECISION = re.compile(
     r"\b(should (i|we)|wibta|would i be the|aita\b|am i the|what would you do|what should "
     r"(i|we)|torn between|deciding (between|whether)|can'?t decide|cannot decide|which (one|"

@@ -1,7 +1,9 @@
 """`LLMService.ask`: cache lookup, backend call, answer validation, retries, failure records.
 
-Every request is keyed by the sha256 of everything that determines its answer, and each answer
-is written to `llm_cache` as soon as it arrives, so a killed run resumes at the next request.
+Every request is keyed by the sha256 of everything that determines its answer (model, prompt
+fingerprint, messages, sampling settings), and each answer is written to `llm_cache` as soon as
+it arrives, so a killed run resumes at the next request. A request that keeps failing is given
+up after `llm.give_up_after_runs` runs in a row, until `valact retry-failed` re-opens it.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
-from pipeline.llm.prompts import PROMPT_VERSION
+from pipeline.llm.prompts import fingerprint
 from pipeline.settings import OFFLINE_PREFIX
+from pipeline.store import Provenance, Store
 from schemas import LLMCall, LLMFailure, LLMRequest
 from schemas.llm import Task
 
@@ -26,7 +29,7 @@ if TYPE_CHECKING:
     from pipeline.context import RunContext
 
 log = logging.getLogger(__name__)
-VERSION = "1"
+VERSION = "2"
 
 
 @dataclass
@@ -75,7 +78,22 @@ class LLMService:
         self.ctx = ctx
         self.stats: Counter[str] = Counter()
         self._backends: dict[str, Backend] = {}
-        self._failed = ctx.store.keys("llm_failures")  # cleared when a retry succeeds
+        self._failures = {f.request_id: f for f in ctx.store.load(LLMFailure)}
+        self._versions: dict[tuple[str, bool], str] = {}
+        self._prov = Provenance("llm", VERSION, "llm-cache", ctx.run_id)
+
+    def prompt_version(self, task: Task, model: str) -> str:
+        """The task's prompt fingerprint; for an offline model also its code version, since
+        its "prompt" is code (rules, templates, value prototypes)."""
+        offline = model.startswith(OFFLINE_PREFIX)
+        if (task, offline) not in self._versions:
+            version = fingerprint(task, self.ctx.settings.generation)
+            if offline:
+                from pipeline.llm.offline import OFFLINE_VERSION
+
+                version += f"+offline-{OFFLINE_VERSION}"
+            self._versions[task, offline] = version
+        return self._versions[task, offline]
 
     def backend_for(self, model: str) -> Backend:
         kind = "offline" if model.startswith(OFFLINE_PREFIX) else "openai"
@@ -98,7 +116,7 @@ class LLMService:
         return LLMRequest(
             task=task,
             model=model,
-            prompt_version=PROMPT_VERSION,
+            prompt_version=self.prompt_version(task, model),
             messages=messages,
             payload=payload,
             temperature=s.llm.temperature,
@@ -137,6 +155,10 @@ class LLMService:
         if hit is not None:
             self.stats["cache_hits"] += 1
             return hit
+        known = self._failures.get(rid)
+        if known is not None and known.given_up:
+            self.stats["given_up"] += 1
+            return None
         backend = self.backend_for(request.model)
         attempt_request, attempts, reason = request, 0, ""
         retries = self.ctx.settings.llm.invalid_answer_retries
@@ -187,8 +209,7 @@ class LLMService:
         latency: float,
     ) -> None:
         store = self.ctx.store
-        prov = self.ctx.provenance("llm", VERSION, self.ctx.settings.section_hash("llm"))
-        store.insert(
+        store.put(
             "llm_cache",
             [
                 LLMCall(
@@ -204,32 +225,32 @@ class LLMService:
                     latency_s=round(latency, 4),
                 )
             ],
-            prov,
+            self._prov,
+            request.request_id,
         )
-        if request.request_id in self._failed:
+        if self._failures.pop(request.request_id, None) is not None:
             store.delete("llm_failures", "request_id = ?", [request.request_id])
-            self._failed.discard(request.request_id)
 
     def _fail(self, request: LLMRequest, item_key: str, reason: str, attempts: int) -> None:
+        """Record a failure; its count of failing runs grows once per run."""
         self.stats["failures"] += 1
         log.warning("%s %s failed for %s: %s", request.task, request.model, item_key, reason)
-        store = self.ctx.store
-        store.delete("llm_failures", "request_id = ?", [request.request_id])
-        self._failed.add(request.request_id)
-        store.insert(
-            "llm_failures",
-            [
-                LLMFailure(
-                    request_id=request.request_id,
-                    task=request.task,
-                    model=request.model,
-                    item_key=item_key,
-                    reason=reason[:500],
-                    attempts=attempts,
-                )
-            ],
-            self.ctx.provenance("llm", VERSION, self.ctx.settings.section_hash("llm")),
+        run_id = self.ctx.run_id
+        prev = self._failures.get(request.request_id)
+        runs = 1 if prev is None else prev.runs + (prev.last_run_id != run_id)
+        failure = LLMFailure(
+            request_id=request.request_id,
+            task=request.task,
+            model=request.model,
+            item_key=item_key,
+            reason=reason[:500],
+            attempts=attempts,
+            runs=runs,
+            last_run_id=run_id,
+            given_up=runs >= self.ctx.settings.llm.give_up_after_runs,
         )
+        self._failures[request.request_id] = failure
+        self.ctx.store.put("llm_failures", [failure], self._prov, request.request_id)
 
     def snapshot(self) -> Counter[str]:
         return Counter(self.stats)
@@ -239,3 +260,10 @@ class LLMService:
         diff = Counter(self.stats)
         diff.subtract(since or Counter())
         return [f"llm {k}: {v}" for k, v in sorted(diff.items()) if v]
+
+
+def reopen_failures(store: Store) -> int:
+    """Let every given-up request be tried again (`valact retry-failed`); returns how many."""
+    n = store.count("llm_failures", "given_up")
+    store.con.execute("UPDATE llm_failures SET given_up = false, runs = 0 WHERE given_up")
+    return n

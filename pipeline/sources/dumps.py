@@ -11,6 +11,7 @@ from typing import Any
 
 import zstandard
 
+from pipeline.reuse import digest
 from pipeline.text import clean
 from schemas import Post
 
@@ -116,9 +117,15 @@ def _int_or_none(value: Any) -> int | None:
         return None
 
 
-def to_post(
-    obj: dict[str, Any], source_file: str, line_no: int, categories: dict[str, str]
-) -> Post:
+_WHERE_FROM = frozenset({"source_file", "source_line", "content_sha"})
+
+
+def post_sha(post: Post) -> str:
+    """Hash of what later stages read from a post (not where it was read from)."""
+    return digest(post.model_dump(mode="json", exclude=set(_WHERE_FROM)))
+
+
+def to_post(obj: dict[str, Any], source_file: str, line_no: int) -> Post:
     """Normalise one submission object (API, Pushshift or Arctic Shift flavour)."""
     post_id = obj.get("id")
     if not isinstance(post_id, str) or not post_id.strip() or not post_id.isalnum():
@@ -131,10 +138,9 @@ def to_post(
         raise RecordError("bad_created_utc", f"post {post_id}: {obj.get('created_utc')!r}"[:80])
     parent = obj.get("crosspost_parent")
     author = obj.get("author")
-    return Post(
+    post = Post(
         post_id=post_id,
         subreddit=subreddit,
-        category=categories.get(subreddit.lower()),
         title=clean(str(obj.get("title") or "")),
         selftext=clean(str(obj.get("selftext") or "")),
         author=author if isinstance(author, str) else None,
@@ -148,4 +154,6 @@ def to_post(
         num_comments=_int_or_none(obj.get("num_comments")),
         source_file=source_file,
         source_line=line_no,
+        content_sha="",
     )
+    return post.model_copy(update={"content_sha": post_sha(post)})

@@ -400,6 +400,12 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = 60  # idle keep-alive connections give up eventually (close() ends them anyway)
     server: _HTTPServer
 
+    def setup(self) -> None:
+        # Headers and body go out in two writes; without TCP_NODELAY, Nagle's algorithm and
+        # the client's delayed ACK hold the body back ~40 ms per request (real servers set it).
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def do_GET(self) -> None:
         self.server.fake._dispatch(self)
 

@@ -1,4 +1,8 @@
-"""`valact`: build the whole release (Prefect flow) or run one stage (plain Python)."""
+"""`valact`: build the whole release (Prefect flow) or run one stage (plain Python).
+
+The command line sits above both `flows` and `pipeline`, so it lives here, beside the flows it
+launches; `pipeline` never imports it.
+"""
 
 from __future__ import annotations
 
@@ -60,6 +64,9 @@ def _quiet_libraries() -> None:
 
 def _finish(summary: RunSummary, settings: Settings) -> None:
     print_summary(summary, console)
+    if summary.error:
+        console.print(f"[red]error:[/red] {summary.error}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
     console.print(f"run summary: {settings.processed_dir / 'run_summary.json'}")
     if summary.release_dir:
         console.print(f"release: {summary.release_dir}")
@@ -99,6 +106,9 @@ def _stage_command(name: str) -> None:
         settings = _settings(config)
         summary = run_stages(settings, [stage])
         print_summary(summary, console)
+        if summary.error:
+            console.print(f"[red]error:[/red] {summary.error}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2)
 
     command.__doc__ = f"Run only the {name} stage ({stage.reads} -> {stage.writes})."
     app.command(name=name)(command)
@@ -127,7 +137,8 @@ DROP_QUERIES = {
     "FROM dedup WHERE NOT keep",
     "judge_panel": "SELECT reason, post_id AS item, array_to_string(votes, ', ') AS detail "
     "FROM judge_panel WHERE NOT keep",
-    "llm_failures": "SELECT reason, item_key AS item, task || ' ' || model AS detail "
+    "llm_failures": "SELECT reason, item_key AS item, task || ' ' || model || ', failed in ' "
+    "|| runs || ' run(s)' || CASE WHEN given_up THEN ', given up' ELSE '' END AS detail "
     "FROM llm_failures",
 }
 
@@ -151,6 +162,17 @@ def dropped(
                 for row in items[:examples]:
                     detail = (row["detail"] or "")[:100]
                     console.print(f"    {row['item']}  {detail}", highlight=False, markup=False)
+
+
+@app.command("retry-failed")
+def retry_failed(config: ConfigOpt = None) -> None:
+    """Re-open the model requests given up after failing in several runs in a row."""
+    from pipeline.llm.service import reopen_failures
+
+    settings = _settings(config)
+    with Store.open(settings.db_path) as store:
+        n = reopen_failures(store)
+    console.print(f"{n} given-up requests re-opened: the next build asks them again")
 
 
 @app.command("config")

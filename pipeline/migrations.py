@@ -1,0 +1,100 @@
+"""Versioned, in-place migrations of the store's layout. `MIGRATIONS[v]` lifts layout v to v+1
+and returns notes for the run summary; it runs inside the store's opening transaction, so a
+failed migration leaves the old store as it was.
+
+Nothing is dropped: every table of the old layout is first moved, whole, into a schema named
+`legacy_v<v>` of the same file. What can be carried over exactly is copied into the new
+tables; derived results are not (their signatures cannot be rebuilt) and are recomputed by the
+next build, cheaply, since the raw posts and every model answer are carried over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from pipeline.sources.dumps import post_sha
+
+if TYPE_CHECKING:
+    from pipeline.store import Store
+
+_V1_TABLES = (
+    "source_files",
+    "ingest_rejects",
+    "posts",
+    "prefilter",
+    "embeddings",
+    "dedup",
+    "judge_votes",
+    "judge_panel",
+    "scenarios",
+    "actions",
+    "annotations",
+    "questions",
+    "llm_cache",
+    "llm_failures",
+)
+_V1_POST_FIELDS = (
+    "post_id, subreddit, title, selftext, author, created_utc, over_18, stickied, "
+    "crosspost_parent, permalink, url, score, num_comments, source_file, source_line"
+)
+
+
+def _v1_to_v2(store: Store) -> list[str]:
+    """Layout 1 (one `_config_hash` per row, category stored on posts, embeddings by post)."""
+    from pipeline.store import Provenance, StoreSchemaError
+    from schemas import LLMCall, LLMFailure, Post
+
+    con = store.con
+    existing = store._existing()
+    present = [t for t in _V1_TABLES if t in existing]
+    expected = {c.strip() for c in _V1_POST_FIELDS.split(",")} | {"_config_hash"}
+    if not expected <= set(existing["posts"]):
+        raise StoreSchemaError(
+            f"table 'posts' has columns {existing['posts']}: not a valact store of a known "
+            "layout; use another VALACT_PROCESSED_DIR or move this file aside"
+        )
+    con.execute("CREATE SCHEMA IF NOT EXISTS legacy_v1")
+    for t in present:
+        con.execute(f'CREATE TABLE legacy_v1."{t}" AS SELECT * FROM main."{t}"')
+        con.execute(f'DROP TABLE main."{t}"')
+    store._create_tables()
+    prov = Provenance("migration", "1->2", "migrated-from-layout-1", "migration")
+    counts: dict[str, int] = {}
+    if "posts" in present:
+        rows = store.query(f"SELECT {_V1_POST_FIELDS} FROM legacy_v1.posts ORDER BY post_id")
+        posts = [Post(**r, content_sha="") for r in rows]
+        posts = [p.model_copy(update={"content_sha": post_sha(p)}) for p in posts]
+        counts["posts"] = store.put("posts", posts, prov, [p.source_file for p in posts])
+    if "ingest_rejects" in present:
+        con.execute(
+            "INSERT INTO ingest_rejects SELECT source_sha256, line_no, source_file, reason, "
+            "detail, snippet, 'migration', '1->2', 'migrated-from-layout-1', source_sha256, "
+            "_run_id, _created_at FROM legacy_v1.ingest_rejects"
+        )
+        counts["ingest_rejects"] = store.count("ingest_rejects")
+    if "llm_cache" in present:
+        calls = store.load(LLMCall, table="legacy_v1.llm_cache")
+        counts["llm_cache"] = store.put("llm_cache", calls, prov, [c.request_id for c in calls])
+    if "llm_failures" in present:
+        rows = store.query("SELECT *, _run_id AS last_run_id FROM legacy_v1.llm_failures")
+        failures = [
+            LLMFailure(
+                **{k: r[k] for k in ("request_id", "task", "model", "item_key", "reason")},
+                attempts=r["attempts"],
+                runs=1,
+                last_run_id=r["last_run_id"] or "",
+                given_up=False,
+            )
+            for r in rows
+        ]
+        counts["llm_failures"] = store.put("llm_failures", failures, prov, "")
+    carried = ", ".join(f"{n} {t}" for t, n in counts.items()) or "nothing"
+    return [
+        f"store migrated from layout 1 to 2: carried over {carried}; every old table is kept "
+        "as it was in schema legacy_v1; derived results (filters, dedup, judge, scenarios, "
+        "actions, annotations, questions) are recomputed, model answers come from llm_cache"
+    ]
+
+
+MIGRATIONS: dict[int, Callable[[Store], list[str]]] = {1: _v1_to_v2}
