@@ -72,6 +72,8 @@ def test_first_build_makes_a_release_with_the_study_structure(two_builds) -> Non
     assert summary["offline"] and summary["placeholder_actions"]
     release = Path(summary["release_dir"])
     assert release.parent == processed / "releases"
+    card = (release / "README.md").read_text()
+    assert "Synthetic decision scenarios" in card and "Reddit posts" not in card
     con = duckdb.connect()
     q = con.sql(f"SELECT * FROM read_parquet('{release}/questions/*.parquet')").to_arrow_table()
     q = q.to_pylist()

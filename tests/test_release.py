@@ -32,6 +32,10 @@ def build(tmp_path: Path):
     return s, run_stages(s)
 
 
+def manifest_models(folder: Path) -> dict:
+    return json.loads((folder / "manifest.json").read_text())["models"]
+
+
 def test_release_loads_with_datasets_and_says_it_is_placeholder(tmp_path: Path) -> None:
     s, summary = build(tmp_path)
     folder = s.releases_dir / s.release.version
@@ -46,6 +50,13 @@ def test_release_loads_with_datasets_and_says_it_is_placeholder(tmp_path: Path) 
     card = (folder / "README.md").read_text()
     assert card.startswith("---\n") and "config_name: questions" in card
     assert "placeholder" in card.lower()
+    assert "Real decision scenarios from Reddit" in card
+    assert "Reddit's User Agreement" in card  # the licence does not claim the post text
+    assert manifest_models(folder) == {  # the models behind these rows: no tie was broken
+        "judges": ["offline/context-rules", "offline/decision-rules"],
+        "generators": ["offline/template-a", "offline/template-b"],
+        "annotators": ["offline/minilm-values"],
+    }
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["counts"] == {"scenarios": 2, "actions": 40, "questions": 10}
     assert manifest["placeholder_actions"] and manifest["settings"]["seed"] == s.seed

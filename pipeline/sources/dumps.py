@@ -11,7 +11,6 @@ from typing import Any
 
 import zstandard
 
-from pipeline.reuse import digest
 from pipeline.text import clean
 from schemas import Post
 
@@ -117,12 +116,20 @@ def _int_or_none(value: Any) -> int | None:
         return None
 
 
-_WHERE_FROM = frozenset({"source_file", "source_line", "content_sha"})
+# What later stages read from a post, in field order; not where it was read from.
+_HASHED = tuple(
+    f for f in Post.model_fields if f not in {"source_file", "source_line", "content_sha"}
+)
+
+
+def _sha(values: tuple[Any, ...]) -> str:
+    # repr of str/int/bool/None is stable across runs and machines, and cheap (hot path)
+    return hashlib.sha256(repr(values).encode()).hexdigest()[:32]
 
 
 def post_sha(post: Post) -> str:
     """Hash of what later stages read from a post (not where it was read from)."""
-    return digest(post.model_dump(mode="json", exclude=set(_WHERE_FROM)))
+    return _sha(tuple(getattr(post, f) for f in _HASHED))
 
 
 def to_post(obj: dict[str, Any], source_file: str, line_no: int) -> Post:
@@ -138,7 +145,7 @@ def to_post(obj: dict[str, Any], source_file: str, line_no: int) -> Post:
         raise RecordError("bad_created_utc", f"post {post_id}: {obj.get('created_utc')!r}"[:80])
     parent = obj.get("crosspost_parent")
     author = obj.get("author")
-    post = Post(
+    values: dict[str, Any] = dict(
         post_id=post_id,
         subreddit=subreddit,
         title=clean(str(obj.get("title") or "")),
@@ -152,8 +159,10 @@ def to_post(obj: dict[str, Any], source_file: str, line_no: int) -> Post:
         url=obj.get("url") if isinstance(obj.get("url"), str) else None,
         score=_int_or_none(obj.get("score")),
         num_comments=_int_or_none(obj.get("num_comments")),
+    )
+    return Post(
+        **values,
         source_file=source_file,
         source_line=line_no,
-        content_sha="",
+        content_sha=_sha(tuple(values[f] for f in _HASHED)),
     )
-    return post.model_copy(update={"content_sha": post_sha(post)})
