@@ -198,7 +198,7 @@ def bench_rebuild() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         fresh = build(Path(tmp) / "a")
         unchanged = build(Path(tmp) / "a")
-        change = {"dedup": {"near_dup_threshold": 0.85}, "release": {"version": "bench-2"}}
+        change = {"dedup": {"near_dup_threshold": 0.85}, "release": {"version": "0.1.0-bench.2"}}
         rebuilt = build(Path(tmp) / "a", **change)
         fresh_changed = build(Path(tmp) / "b", **change)
     print(

@@ -1,7 +1,8 @@
 """`valact`: build the whole release (Prefect flow) or run one stage (plain Python).
 
 The command line sits above both `flows` and `pipeline`, so it lives here, beside the flows it
-launches; `pipeline` never imports it.
+launches; `pipeline` never imports it. Every expected failure ends as one line and exit code 2
+(`--debug` shows the traceback instead).
 """
 
 from __future__ import annotations
@@ -10,19 +11,23 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import duckdb
 import typer
 from rich.console import Console
 
 from pipeline.build import backend_banner, print_summary, run_stages
+from pipeline.errors import PipelineError, describe
+from pipeline.lock import run_lock
 from pipeline.settings import Settings, load_settings
 from pipeline.stages import BY_NAME, STAGES
 from pipeline.store import Store, StoreSchemaError
 from schemas.run import RunSummary
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False
+)
 console = Console(width=max(Console().width, 120))  # room for the summary table
 ConfigOpt = Annotated[
     Path | None,
@@ -30,18 +35,30 @@ ConfigOpt = Annotated[
 ]
 
 
+def _fail(kind: str, message: str) -> NoReturn:
+    console.print(f"[red]{kind}:[/red] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
 def _settings(config: Path | None) -> Settings:
     """Settings, and a store that opens: both fail here with one clear line, not a traceback."""
     try:
         settings = load_settings(config)
+    except (OSError, ValueError) as err:
+        _fail("settings error", str(err) if isinstance(err, ValueError) else describe(err))
+    try:
         with Store.open(settings.db_path):
             pass
-    except (FileNotFoundError, ValueError) as err:
-        console.print(f"[red]settings error:[/red] {err}", highlight=False)
-        raise typer.Exit(2) from None
-    except (StoreSchemaError, duckdb.Error) as err:
-        console.print(f"[red]store error:[/red] {err}", highlight=False)
-        raise typer.Exit(2) from None
+    except StoreSchemaError as err:
+        _fail("store error", str(err))
+    except duckdb.Error as err:
+        _fail(
+            "store error",
+            f"{settings.db_path} cannot be opened ({describe(err)}): if it is damaged, move it "
+            "aside and run again (model answers are in its llm_cache table)",
+        )
+    except OSError as err:
+        _fail("store error", describe(err))
     return settings
 
 
@@ -53,6 +70,9 @@ def _quiet_libraries() -> None:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+    # HTTP clients log full request URLs at INFO, and a gateway's key may sit in the query.
+    for name in ("httpx", "httpx2", "httpcore", "httpcore2", "openai"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     log = logging.getLogger("pipeline")
     if not log.handlers:  # leave the root logger to Prefect's own configuration
         handler = logging.StreamHandler()
@@ -65,8 +85,7 @@ def _quiet_libraries() -> None:
 def _finish(summary: RunSummary, settings: Settings) -> None:
     print_summary(summary, console)
     if summary.error:
-        console.print(f"[red]error:[/red] {summary.error}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2)
+        _fail("error", summary.error)
     console.print(f"run summary: {settings.processed_dir / 'run_summary.json'}")
     if summary.release_dir:
         console.print(f"release: {summary.release_dir}")
@@ -86,15 +105,18 @@ def build(
     _quiet_libraries()
     settings = _settings(config)
     console.print(backend_banner(settings), highlight=False)
-    if prefect:
-        from flows.prefect_env import configure
+    with run_lock(settings.processed_dir):  # before Prefect starts: one run per folder
+        if prefect:
+            from flows.prefect_env import configure
 
-        configure(settings.processed_dir)
-        from flows.build_dataset import build_dataset
+            configure(settings.processed_dir)
+            from flows.build_dataset import build_dataset
 
-        summary = RunSummary.model_validate(build_dataset(config=str(config) if config else None))
-    else:
-        summary = run_stages(settings)
+            summary = RunSummary.model_validate(
+                build_dataset(config=str(config) if config else None)
+            )
+        else:
+            summary = run_stages(settings)
     _finish(summary, settings)
 
 
@@ -104,11 +126,11 @@ def _stage_command(name: str) -> None:
     def command(config: ConfigOpt = None) -> None:
         _quiet_libraries()
         settings = _settings(config)
-        summary = run_stages(settings, [stage])
+        with run_lock(settings.processed_dir):
+            summary = run_stages(settings, [stage])
         print_summary(summary, console)
         if summary.error:
-            console.print(f"[red]error:[/red] {summary.error}", highlight=False, soft_wrap=True)
-            raise typer.Exit(2)
+            _fail("error", summary.error)
 
     command.__doc__ = f"Run only the {name} stage ({stage.reads} -> {stage.writes})."
     app.command(name=name)(command)
@@ -126,7 +148,11 @@ def summary(config: ConfigOpt = None) -> None:
     if not path.exists():
         console.print(f"no run summary at {path}")
         raise typer.Exit(1)
-    print_summary(RunSummary.model_validate(json.loads(path.read_text())), console)
+    try:
+        last = RunSummary.model_validate(json.loads(path.read_text()))
+    except (OSError, ValueError) as err:
+        _fail("error", f"the run summary {path} is unreadable ({describe(err)}): run a build")
+    print_summary(last, console)
 
 
 DROP_QUERIES = {
@@ -182,5 +208,27 @@ def show_config(config: ConfigOpt = None) -> None:
     sys.stdout.write(json.dumps(settings.public_dict(), indent=2) + "\n")
 
 
+@app.callback()
+def _options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of an error instead of one line")
+    ] = False,
+) -> None:
+    """(Read by `main`, which handles errors around the whole command.)"""
+
+
+def main() -> None:
+    """The `valact` entry point: any expected failure left is one line and exit code 2."""
+    debug = "--debug" in sys.argv[1:]
+    try:
+        app()
+    except (PipelineError, OSError, duckdb.Error) as err:
+        if debug:
+            raise
+        console.print(f"[red]error:[/red] {describe(err)}", highlight=False, soft_wrap=True)
+        console.print("(run with --debug for the traceback)", style="dim")
+        sys.exit(2)
+
+
 if __name__ == "__main__":
-    app()
+    main()

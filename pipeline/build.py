@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
 from pipeline.context import RunContext
+from pipeline.errors import describe
 from pipeline.settings import Settings, redact_url
 from pipeline.stages import STAGES, Stage
 from pipeline.store import Store
@@ -20,6 +24,8 @@ from schemas.run import RunSummary
 
 if TYPE_CHECKING:
     from pipeline.embeddings import Embedder
+
+log = logging.getLogger(__name__)
 
 
 def new_run_id() -> str:
@@ -71,11 +77,25 @@ def open_run(
 
 
 def write_summary(settings: Settings, summary: RunSummary) -> None:
+    """Written atomically (a full disk leaves the previous summary, never an empty file); a
+    failure to write it is logged, so it never hides the error that ended the run."""
     text = json.dumps(summary.model_dump(mode="json"), indent=2) + "\n"
-    (settings.processed_dir / "run_summary.json").write_text(text)
     runs = settings.processed_dir / "runs"
-    runs.mkdir(exist_ok=True)
-    (runs / f"{summary.run_id}.json").write_text(text)
+    try:
+        runs.mkdir(exist_ok=True)
+        for path in (runs / f"{summary.run_id}.json", settings.processed_dir / "run_summary.json"):
+            write_atomic(path, text)
+    except OSError as err:
+        log.error("run summary not written: %s", describe(err))
+
+
+def write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def run_stages(

@@ -11,17 +11,27 @@ the settings needs no re-read: its posts stay and the prefilter drops them with 
 A post id seen twice (same-id lines, overlapping dumps) is kept once: the copy from the first
 file and line in path order, whatever order the files arrived in, so a rebuild equals a fresh
 build.
+
+No line or file stops the run. A bad line is an `ingest_rejects` row with its reason. A file
+that cannot be read (permission, vanished, I/O error, a dangling link, a FIFO) is a row at
+line 0, `unreadable_file`, and is not recorded in `source_files`, so the next run tries it again.
+A link to a file outside the raw folder is not read (`outside_raw_dir`), nor is a file whose
+name is not UTF-8 (`bad_file_name`: its posts could not be stored).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import stat
 from pathlib import Path
+from typing import NamedTuple
 
 from pipeline.context import RunContext, start_report
 from pipeline.sources.dumps import (
     CorruptFileError,
     RecordError,
+    UnreadableFileError,
     decode,
     file_sha256,
     read_lines,
@@ -40,9 +50,52 @@ FIRST_COPY_WINS = (
 BATCH = 5_000
 
 
-def find_files(raw_dir: Path, patterns: list[str]) -> list[Path]:
-    found = {p.resolve() for pattern in patterns for p in raw_dir.glob(pattern) if p.is_file()}
-    return sorted(found)
+class Found(NamedTuple):
+    """A path the patterns matched: `name` is relative to the raw folder (of the file read, or
+    of the matched path itself when `refused` says why it is not read)."""
+
+    name: str
+    path: Path
+    refused: RecordError | None = None
+
+
+def find_files(raw_dir: Path, patterns: list[str]) -> list[Found]:
+    """Matched files in path order; a file reached through several patterns or links once.
+    Folders are not dumps and are left out; any other match that cannot be read is refused."""
+    root = raw_dir.resolve()
+    found: dict[Path, Found] = {}
+
+    def refuse(own: Path, reason: str, detail: str) -> None:
+        name = os.fsencode(own.relative_to(root)).decode("utf-8", "replace")
+        found.setdefault(own, Found(name, own, RecordError(reason, detail[:300])))
+
+    for matched in {p for pattern in patterns for p in raw_dir.glob(pattern)}:
+        own = root / matched.relative_to(raw_dir)  # the matched path, links not followed
+        try:
+            target = matched.resolve()  # a dangling link resolves too; a loop raises
+            mode = target.stat().st_mode if target.is_relative_to(root) else None
+        except (OSError, RuntimeError) as err:
+            refuse(own, "unreadable_file", f"{type(err).__name__}: {err}")
+            continue
+        if mode is None:
+            refuse(own, "outside_raw_dir", f"links to {target}")
+        elif stat.S_ISDIR(mode):
+            continue
+        elif not stat.S_ISREG(mode):  # a FIFO or a device: opening it could block the run
+            refuse(own, "unreadable_file", f"not a regular file (mode {mode:o})")
+        elif not _utf8(name := str(target.relative_to(root))):
+            refuse(own, "bad_file_name", "the path is not UTF-8: its posts could not be stored")
+        else:
+            found[target] = Found(name, target)
+    return [found[p] for p in sorted(found)]
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def run(ctx: RunContext) -> StageReport:
@@ -65,19 +118,33 @@ def run(ctx: RunContext) -> StageReport:
         )
         if set(subreddits) <= set(row["subreddits"])
     }
-    for path in files:
-        sha = file_sha256(path)
+    # File-level rejects (line 0) hold until the next try at their file, which is now.
+    store.delete("ingest_rejects", "line_no = 0")
+    for name, path, refused in files:
+        if refused is not None:
+            _refuse(ctx, name, refused, prov, report)
+            continue
+        try:
+            sha = file_sha256(path)
+        except OSError as err:
+            _refuse(ctx, name, UnreadableFileError(err), prov, report)
+            continue
         if sha in done:
             report.skipped += done[sha]
             report.inputs += done[sha]
             continue
-        name = str(path.relative_to(s.source.raw_dir.resolve()))
         # What this path gave before (other settings, or other content) is read again.
         report.removed += store.delete("source_files", "path = ?", [name])
         store.delete("ingest_rejects", "source_file = ?", [name])
         store.delete("posts", "source_file = ?", [name])
-        lines, posts_new, rejects = ingest_file(ctx, path, sha, name, prov, report)
-        store.put("ingest_rejects", rejects, prov, sha)
+        read = ingest_file(ctx, path, sha, name, prov, report)
+        store.put("ingest_rejects", read.rejects, prov, sha)
+        report.inputs += read.lines
+        report.processed += read.lines
+        report.outputs += read.posts
+        if not read.complete:  # what was read stays; the whole file is read again next run
+            _note_unreadable(report, name, read.rejects[-1].detail)
+            continue
         # Written last: a run killed mid-file re-reads the file and only adds missing posts.
         store.put(
             "source_files",
@@ -87,36 +154,75 @@ def run(ctx: RunContext) -> StageReport:
                     signature=report.signature,
                     subreddits=subreddits,
                     path=name,
-                    lines=lines,
-                    posts=posts_new,
-                    rejects=len(rejects),
+                    lines=read.lines,
+                    posts=read.posts,
+                    rejects=len(read.rejects),
                 )
             ],
             prov,
             sha,
         )
-        report.inputs += lines
-        report.processed += lines
-        report.outputs += posts_new
         log.info(
-            "ingested %s: %d lines, %d new posts, %d rejects", name, lines, posts_new, len(rejects)
+            "ingested %s: %d lines, %d new posts, %d rejects",
+            name,
+            read.lines,
+            read.posts,
+            len(read.rejects),
         )
     return report
 
 
+def _refuse(
+    ctx: RunContext, name: str, err: RecordError, prov: Provenance, report: StageReport
+) -> None:
+    """Record a file that is not read: one reject at line 0, keyed by its path (its sha256 is
+    unknown); no `source_files` row, so it is looked at again next run."""
+    key = f"path:{name}"
+    reject = IngestReject(
+        source_sha256=key,
+        line_no=0,
+        source_file=name,
+        reason=err.reason,
+        detail=err.detail,
+        snippet="",
+    )
+    ctx.store.put("ingest_rejects", [reject], prov, key)
+    report.inputs += 1
+    report.processed += 1
+    report.drop(err.reason)
+    if err.reason == "unreadable_file":
+        _note_unreadable(report, name, err.detail)
+    else:
+        report.notes.append(f"{name} not read ({err.reason}: {err.detail})")
+    log.warning("%s not read: %s: %s", name, err.reason, err.detail)
+
+
+def _note_unreadable(report: StageReport, name: str, detail: str) -> None:
+    report.notes.append(f"{name} could not be read ({detail}); it is tried again next run")
+
+
+class FileRead(NamedTuple):
+    lines: int  # records read, file-level rejects included
+    posts: int  # new posts stored
+    rejects: list[IngestReject]
+    complete: bool  # False: reading failed (not the content), so the file is read again
+
+
 def ingest_file(
     ctx: RunContext, path: Path, sha: str, name: str, prov: Provenance, report: StageReport
-) -> tuple[int, int, list[IngestReject]]:
-    """Read one file: (records read, new posts stored, rejects)."""
+) -> FileRead:
+    """Read one file, storing its posts in batches."""
     s = ctx.settings
     categories = s.subreddit_categories()
     lines = posts_new = 0
+    complete = True
     rejects: list[IngestReject] = []
     batch: list[Post] = []
     seen: set[str] = set()
 
     def reject(line_no: int, err: RecordError, raw: bytes | None) -> None:
         snippet = (raw or b"")[:200].decode("utf-8", "replace")
+        err.detail = err.detail.encode("utf-8", "replace").decode()  # storable, whatever it quotes
         rejects.append(
             IngestReject(
                 source_sha256=sha,
@@ -147,6 +253,11 @@ def ingest_file(
             except RecordError as err:
                 reject(line_no, err, raw)
                 continue
+            except Exception as exc:  # a bug or a case not foreseen: one line, not the run
+                reject(
+                    line_no, RecordError("unexpected_error", f"{type(exc).__name__}: {exc}"), raw
+                )
+                continue
             if post.post_id in seen:
                 report.drop("duplicate_id")
                 continue
@@ -158,8 +269,12 @@ def ingest_file(
     except CorruptFileError as err:  # keep what was read; say where the file broke
         lines += 1
         reject(err.line_no, err, None)
+    except UnreadableFileError as err:
+        lines += 1
+        reject(0, err, None)
+        complete = False
     posts_new += _insert_new(ctx, batch, prov, report)
-    return lines, posts_new, rejects
+    return FileRead(lines, posts_new, rejects, complete)
 
 
 def _insert_new(ctx: RunContext, batch: list[Post], prov: Provenance, report: StageReport) -> int:

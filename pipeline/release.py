@@ -23,6 +23,7 @@ from pydantic import BaseModel
 import pipeline
 from pipeline.agreement import agreement
 from pipeline.context import RunContext, start_report
+from pipeline.errors import PipelineError
 from pipeline.text import post_text
 from schemas import Annotation
 from schemas.convert import hf_features
@@ -154,6 +155,13 @@ def card(ctx: RunContext, manifest: dict[str, Any]) -> str:
         ),
         "",
     ]
+    if manifest.get("partial"):
+        said = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in manifest["partial"].items())
+        lines += [
+            f"> **Partial release.** Requested work was missing when it was built ({said}); "
+            "scenarios without questions are left out.",
+            "",
+        ]
     if manifest["placeholder_actions"]:
         lines += [
             "> **Warning: placeholder actions.** This release was built with the OFFLINE "
@@ -216,11 +224,51 @@ def write(
         for split_name, ds in dd.items():
             prefix = data_prefix(split_name, manifest)
             ds.to_parquet(str(tmp / name / f"{prefix}-00000-of-00001.parquet"))
-    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     (tmp / "README.md").write_text(card(ctx, manifest))
-    if target.exists():
-        shutil.rmtree(target)
-    tmp.rename(target)
+    # The manifest last: a folder with a manifest is a complete release.
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    tmp.rename(target)  # atomic; the target does not exist (versions are never replaced)
+
+
+def release_dir(ctx: RunContext) -> Path:
+    """The version's folder, which must be a direct child of the releases folder."""
+    releases = ctx.settings.releases_dir
+    target = releases / ctx.settings.release.version
+    if target.resolve().parent != releases.resolve() or target.name.startswith("."):
+        raise PipelineError(
+            f"release.version {ctx.settings.release.version!r} does not name a folder inside "
+            f"{releases}: use a version like 1.2.0"
+        )
+    return target
+
+
+def sweep_temporary(ctx: RunContext) -> int:
+    """Remove what interrupted runs left half-written (runs never overlap: see lock.py)."""
+    stale = [
+        p
+        for p in ctx.settings.releases_dir.glob(".*.tmp-*")
+        if p.is_dir() and not p.name.endswith(ctx.run_id)
+    ]
+    for p in stale:
+        shutil.rmtree(p, ignore_errors=True)
+    return len(stale)
+
+
+def missing_work(ctx: RunContext) -> dict[str, int]:
+    """Requested work without a result: scenarios with no questions, actions with no
+    annotation from an annotator now configured."""
+    store, annotators = ctx.store, ctx.settings.annotator_models()
+    no_questions = store.count(
+        "scenarios", "scenario_id NOT IN (SELECT scenario_id FROM questions)"
+    )
+    unannotated = store.scalar(
+        "SELECT count(*) FROM actions a, (SELECT unnest(?) AS annotator) m "
+        "WHERE NOT EXISTS (SELECT 1 FROM annotations n WHERE n.action_id = a.action_id "
+        "AND n.annotator = m.annotator)",
+        [annotators],
+    )
+    missing = {"scenarios_without_questions": no_questions, "missing_annotations": unannotated}
+    return {k: int(v) for k, v in missing.items() if v}
 
 
 def models_used(ctx: RunContext, rows: dict[str, list[BaseModel]]) -> dict[str, list[str]]:
@@ -247,23 +295,36 @@ def run(ctx: RunContext) -> StageReport:
         report.notes.append("nothing to release: no scenario has its questions yet")
         return report
     version = s.release.version
+    target = release_dir(ctx)
+    if swept := sweep_temporary(ctx):
+        report.notes.append(f"removed {swept} half-written release folder(s) of killed runs")
+    missing = missing_work(ctx)
+    if missing and not s.release.allow_partial:
+        said = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in missing.items())
+        raise PipelineError(
+            f"release {version} not written, requested work is missing ({said}): run the build "
+            "again (failed requests: valact dropped), or set release.allow_partial = true"
+        )
     fp = fingerprint(rows, version)
-    target = s.releases_dir / version
     manifest_path = target / "manifest.json"
-    if manifest_path.exists():
+    if target.exists():
         try:
             old = json.loads(manifest_path.read_text()).get("fingerprint")
         except (OSError, json.JSONDecodeError):
             old = None
+        if old is None:
+            raise PipelineError(
+                f"{target} exists but holds no readable manifest: move it aside (nothing is "
+                "deleted automatically), then run again"
+            )
         if old == fp:
             report.skipped = 1
             report.notes.append(f"release {version} unchanged at {target}")
             return report
-        report.error = (
+        raise PipelineError(
             f"release {version} already exists at {target} with other content: versions are "
             "immutable, so bump release.version (e.g. VALACT_RELEASE__VERSION) to publish this"
         )
-        return report
     released = {a.action_id for a in rows["actions"]}  # type: ignore[attr-defined]
     annotations = [a for a in ctx.store.load(Annotation) if a.action_id in released]
     manifest = {
@@ -276,6 +337,7 @@ def run(ctx: RunContext) -> StageReport:
         "config_hash": s.section_hash(),
         "offline": s.offline,
         "placeholder_actions": any(getattr(a, "placeholder", False) for a in rows["actions"]),
+        "partial": missing or None,  # what was missing when a partial release was allowed
         "counts": {k: len(v) for k, v in rows.items()},
         "models": models_used(ctx, rows),
         "agreement": agreement(annotations),

@@ -6,25 +6,93 @@ Defaults reproduce the study (17 subreddits, 5 categories x 600 scenarios); the 
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import os
+import re
 import tomllib
+import types
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Union, get_args, get_origin
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from schemas.values import SchwartzValue
 
 OFFLINE_PREFIX = "offline/"
+ENV_PREFIX = "VALACT_"
+ENV_DELIMITER = "__"
+CONFIG_ENV = "VALACT_CONFIG"
+
+# Names that end up in ids, file names and folder names: strict, so none can hold a path.
+CATEGORY_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+# Reddit's rule is 2-21 characters; one-letter names are allowed for tests and toy configs.
+SUBREDDIT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_]{0,20}")
+RELEASE_VERSION = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.-]+)?")
+RELEASE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}")
+RELEASE_SPLIT = re.compile(r"[a-z][a-z0-9_]{0,31}")
 
 
-class Category(BaseModel):
-    name: str = Field(min_length=1)
-    subreddits: list[str] = Field(min_length=1)
+def _existing_folder_or_new(path: Path) -> Path:
+    """A folder the pipeline reads or writes may be missing, but must not be (in) a file."""
+    for folder in (path, *path.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                where = "" if folder == path else f" inside {folder}, which"
+                raise ValueError(f"{path}{where} is a file, not a folder")
+            break
+    return path
+
+
+Folder = Annotated[Path, AfterValidator(_existing_folder_or_new)]
+
+
+class StrictModel(BaseModel):
+    """A settings model that refuses unknown keys: a misspelt key would keep the default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Category(StrictModel):
+    name: str
+    subreddits: list[str]
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not CATEGORY_NAME.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not a category name: 1-40 lowercase letters, digits, '-' or '_', "
+                "starting with a letter or digit"
+            )
+        return value
+
+    @field_validator("subreddits")
+    @classmethod
+    def _subreddits(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("a category needs at least one subreddit")
+        for sub in value:
+            if not SUBREDDIT_NAME.fullmatch(sub):
+                raise ValueError(
+                    f"{sub!r} is not a subreddit name: up to 21 letters, digits or '_', "
+                    "starting with a letter or digit, without 'r/'"
+                )
+        return value
 
 
 def _study_categories() -> list[Category]:
@@ -43,15 +111,15 @@ def _study_categories() -> list[Category]:
     ]
 
 
-class SourceSettings(BaseModel):
-    raw_dir: Path = Path("data/raw")
+class SourceSettings(StrictModel):
+    raw_dir: Folder = Path("data/raw")
     patterns: list[str] = ["**/*.ndjson.zst", "**/*.zst", "**/*.ndjson", "**/*.jsonl"]
     max_line_bytes: int = Field(1_000_000, ge=1_000)
     # The bundled sample is synthetic; the release card must not call its posts Reddit's.
     synthetic: bool = False
 
 
-class PrefilterSettings(BaseModel):
+class PrefilterSettings(StrictModel):
     min_words: int = Field(40, ge=0)
     max_chars: int = Field(20_000, ge=100)
     allow_nsfw: bool = False
@@ -61,14 +129,14 @@ class PrefilterSettings(BaseModel):
     drop_stickied: bool = True
 
 
-class DedupSettings(BaseModel):
+class DedupSettings(StrictModel):
     near_dup_threshold: float = Field(0.92, gt=0, le=1)
     embedding_model: str | None = None  # a local path; None = the bundled MiniLM package
     batch_size: int = Field(64, ge=1)
     max_chars: int = Field(2_000, ge=100)
 
 
-class LLMSettings(BaseModel):
+class LLMSettings(StrictModel):
     """An OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp server).
 
     Only an explicit base URL turns model calls on, so an OPENAI_API_KEY in someone's shell
@@ -85,6 +153,10 @@ class LLMSettings(BaseModel):
     # A request with no valid answer in this many runs in a row is given up (not sent again)
     # until `valact retry-failed`.
     give_up_after_runs: int = Field(3, ge=1)
+    # Circuit breaker per endpoint: stop the stage after this many authentication errors
+    # (401/403) in a row, or this many failed requests of any kind in a row.
+    max_auth_errors: int = Field(3, ge=1)
+    max_consecutive_failures: int = Field(20, ge=1)
 
     @property
     def configured(self) -> bool:
@@ -96,7 +168,7 @@ class LLMSettings(BaseModel):
         return os.environ.get("OPENAI_API_KEY", "")
 
 
-class JudgeSettings(BaseModel):
+class JudgeSettings(StrictModel):
     models: list[str] = ["gpt-4o-mini", "llama-3.1-8b-instruct"]
     tiebreaker: str = "qwen2.5-7b-instruct"
     offline_models: list[str] = [
@@ -114,7 +186,7 @@ class JudgeSettings(BaseModel):
         return self
 
 
-class GenerationSettings(BaseModel):
+class GenerationSettings(StrictModel):
     models: list[str] = ["gpt-4o-mini", "llama-3.1-8b-instruct"]
     offline_models: list[str] = [f"{OFFLINE_PREFIX}template-a", f"{OFFLINE_PREFIX}template-b"]
     max_sentences: int = Field(2, ge=1)
@@ -127,35 +199,72 @@ class GenerationSettings(BaseModel):
         return self
 
 
-class AnnotationSettings(BaseModel):
+class AnnotationSettings(StrictModel):
     models: list[str] = ["gpt-4o-mini"]
     offline_models: list[str] = [f"{OFFLINE_PREFIX}minilm-values"]
 
 
-class SamplingSettings(BaseModel):
+class SamplingSettings(StrictModel):
     per_category: int = Field(600, ge=1)
 
 
-class QuestionSettings(BaseModel):
+class QuestionSettings(StrictModel):
     options_per_question: int = Field(4, ge=2)
     max_attempts: int = Field(10_000, ge=1)
 
 
-class ReleaseSettings(BaseModel):
+class ReleaseSettings(StrictModel):
     name: str = "ValAct"
     version: str = "0.1.0"
     split: str = "test"
     # Covers what the pipeline adds (actions, questions, annotations); the card says that the
     # post text stays its authors' under Reddit's terms.
     licence: str = "cc-by-4.0"
+    # Write a release even when requested work is missing (actions, annotations, questions);
+    # the card and manifest then say so.
+    allow_partial: bool = False
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        # The version names the release folder: '..' or '' would write outside it.
+        if len(value) > 64 or ".." in value or not RELEASE_VERSION.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not a version like 1.2.0 or 1.2.0-rc.1 (at most 64 characters, "
+                "no '..')"
+            )
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not RELEASE_NAME.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not a release name: 1-64 letters, digits, spaces, '.', '-' or "
+                "'_', starting with a letter or digit"
+            )
+        return value
+
+    @field_validator("split")
+    @classmethod
+    def _split(cls, value: str) -> str:
+        if not RELEASE_SPLIT.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not a split name: 1-32 lowercase letters, digits or '_', "
+                "starting with a letter"
+            )
+        return value
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="VALACT_", env_nested_delimiter="__", extra="forbid", validate_default=True
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=ENV_DELIMITER,
+        extra="forbid",
+        validate_default=True,
     )
 
-    processed_dir: Path = Path("data/processed")
+    processed_dir: Folder = Path("data/processed")
     seed: int = 20260101
     categories: list[Category] = Field(default_factory=_study_categories)
     source: SourceSettings = SourceSettings()
@@ -168,6 +277,17 @@ class Settings(BaseSettings):
     sampling: SamplingSettings = SamplingSettings()
     questions: QuestionSettings = QuestionSettings()
     release: ReleaseSettings = ReleaseSettings()
+
+    @field_validator("categories")
+    @classmethod
+    def _categories(cls, value: list[Category]) -> list[Category]:
+        if not value:
+            raise ValueError("no categories: a build needs at least one")
+        names = [c.name for c in value]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"category {', '.join(map(repr, twice))} is listed more than once")
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
@@ -255,7 +375,7 @@ def redact_url(url: str | None) -> str | None:
 
 
 def default_config_path() -> Path | None:
-    env = os.environ.get("VALACT_CONFIG")
+    env = os.environ.get(CONFIG_ENV)
     if env:
         return Path(env)
     local = Path("valact.toml")
@@ -263,13 +383,139 @@ def default_config_path() -> Path | None:
 
 
 def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
-    """Build settings from a TOML file (explicit, $VALACT_CONFIG, or ./valact.toml) + env."""
+    """Build settings from a TOML file (explicit, $VALACT_CONFIG, or ./valact.toml) + env.
+
+    Every mistake is a `ValueError` with a one-line message (a `SettingsValidationError`
+    when pydantic found it), so the command line can print it as it is.
+    """
+    check_environment()
     path = config if config is not None else default_config_path()
     data: dict[str, Any] = {}
     if path is not None:
+        if path.is_dir():
+            raise ValueError(f"config file {path} is a folder, not a TOML file")
         if not path.exists():
             raise FileNotFoundError(f"config file not found: {path}")
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
+        try:
+            with path.open("rb") as fh:
+                data = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as err:
+            raise ValueError(f"config file {path} is not valid TOML: {err}") from None
     data.update(overrides)
-    return Settings(**data)
+    try:
+        return Settings(**data)
+    except ValidationError as err:
+        raise SettingsValidationError.from_validation_error(err) from None
+
+
+class SettingsValidationError(ValidationError):
+    """Pydantic's errors as one line (`sampling.per_category: ...; dedup.batch_size: ...`).
+
+    Still a `ValidationError` (so a `ValueError`): callers that catch either keep working.
+    """
+
+    @classmethod
+    def from_validation_error(cls, err: ValidationError) -> SettingsValidationError:
+        details: list[InitErrorDetails] = []
+        for e in err.errors(include_url=False):
+            detail = InitErrorDetails(type=e["type"], loc=e["loc"], input=e["input"])
+            if "ctx" in e:
+                detail["ctx"] = e["ctx"]
+            details.append(detail)
+        return cls.from_exception_data(err.title, details)
+
+    def __str__(self) -> str:
+        return describe_errors(self)
+
+
+def describe_errors(err: ValidationError) -> str:
+    """One readable line per error, joined by '; ': `where: what`, with a hint for a typo."""
+    lines = []
+    for e in err.errors(include_url=False, include_context=False):
+        loc = tuple(e["loc"])
+        where = ".".join(str(part) for part in loc)
+        kind, msg = e["type"], e["msg"]
+        if kind == "extra_forbidden":
+            parent = ".".join(str(part) for part in loc[:-1])
+            close = difflib.get_close_matches(str(loc[-1]), _fields_at(loc[:-1]), n=1)
+            msg = "unknown setting"
+            if close:
+                msg += f" (did you mean {parent + '.' if parent else ''}{close[0]}?)"
+        elif kind in ("value_error", "assertion_error"):
+            msg = msg.split(", ", 1)[-1]
+        else:
+            msg = msg[:1].lower() + msg[1:]
+            value = e["input"]
+            secret = any(part in ("api_key", "base_url") for part in loc)
+            if not secret and isinstance(value, str | int | float) and len(repr(value)) <= 60:
+                msg += f" (got {value!r})"
+        lines.append(f"{where}: {msg}" if where else msg)
+    return "; ".join(lines).replace("\n", "\\n")  # a quoted TOML key may hold a newline
+
+
+def check_environment(environ: Mapping[str, str] | None = None) -> None:
+    """Refuse `VALACT_*` variables that name no setting.
+
+    pydantic-settings ignores them, so a typo (`VALACT_PROCESSD_DIR`) would silently build
+    with the default instead. Names are case-insensitive and nest on `__`, as pydantic-settings
+    reads them; a list or section is set whole (`VALACT_JUDGE__MODELS='["a", "b"]'`).
+    """
+    env = os.environ if environ is None else environ
+    known = sorted(_env_names(Settings))
+    unknown = []
+    for key in sorted(env):
+        upper = key.upper()
+        if not upper.startswith(ENV_PREFIX) or upper == CONFIG_ENV:
+            continue
+        rest = key[len(ENV_PREFIX) :].lower()
+        if _is_setting(rest.split(ENV_DELIMITER)):
+            continue
+        close = difflib.get_close_matches(rest, known, n=1)
+        hint = f" (did you mean {ENV_PREFIX}{close[0].upper()}?)" if close else ""
+        unknown.append(f"unknown setting {key}{hint}")
+    if unknown:
+        raise ValueError("; ".join(unknown))
+
+
+def _section_model(annotation: Any, *, lists: bool = False) -> type[BaseModel] | None:
+    """The model a field holds (`X`, `X | None`; with `lists`, also `list[X]`), if any."""
+    if get_origin(annotation) in (Union, types.UnionType):
+        models = [_section_model(a, lists=lists) for a in get_args(annotation)]
+        return next((m for m in models if m is not None), None)
+    if lists and get_origin(annotation) is list:
+        return _section_model(get_args(annotation)[0])
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
+def _env_names(model: type[BaseModel]) -> Iterator[str]:
+    """Every settings path as an environment name without the prefix (`llm__base_url`)."""
+    for name, field in model.model_fields.items():
+        yield name
+        section = _section_model(field.annotation)
+        if section is not None:
+            yield from (f"{name}{ENV_DELIMITER}{sub}" for sub in _env_names(section))
+
+
+def _is_setting(parts: list[str]) -> bool:
+    """Whether each part names a field of the section before it (a leaf ends the path)."""
+    model: type[BaseModel] | None = Settings
+    for part in parts:
+        if model is None or part not in model.model_fields:
+            return False
+        model = _section_model(model.model_fields[part].annotation)
+    return True
+
+
+def _fields_at(loc: tuple[int | str, ...]) -> list[str]:
+    """The field names of the section at an error location (list indices step into items)."""
+    model: type[BaseModel] | None = Settings
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if model is not None else None
+        if field is None:
+            return []
+        model = _section_model(field.annotation, lists=True)
+    return list(model.model_fields) if model is not None else []

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import duckdb
+
 from pipeline import (
     annotate,
     dedup,
@@ -17,6 +19,7 @@ from pipeline import (
     sampling,
 )
 from pipeline.context import RunContext, StageFn
+from pipeline.errors import PipelineError, describe
 from schemas.run import StageReport
 
 
@@ -28,9 +31,14 @@ class Stage:
     writes: str
 
     def execute(self, ctx: RunContext) -> StageReport:
-        """Run the stage and time it (the one place stage timings are taken)."""
+        """Run the stage and time it (the one place stage timings are taken). An expected
+        failure (a `PipelineError`; an `OSError` such as a full disk or a read-only folder)
+        becomes the report's one-line `error`, and the build stops after it."""
         start = time.perf_counter()
-        report = self.run(ctx)
+        try:
+            report = self.run(ctx)
+        except (PipelineError, OSError, duckdb.IOException) as err:
+            report = StageReport(stage=self.name, version="", signature="", error=describe(err))
         report.seconds = round(time.perf_counter() - start, 3)
         return report
 

@@ -18,6 +18,7 @@ import duckdb
 import pyarrow as pa
 from pydantic import BaseModel
 
+from pipeline.errors import PipelineError
 from schemas.convert import duckdb_columns
 from schemas.tables import TABLE_OF, TABLES
 
@@ -45,7 +46,7 @@ class Provenance:
     run_id: str
 
 
-class StoreSchemaError(RuntimeError):
+class StoreSchemaError(PipelineError):
     """The store cannot be used by this version (newer layout, or a damaged table)."""
 
 

@@ -32,22 +32,26 @@ def test_exact_near_and_crosspost_duplicates(ctx: RunContext) -> None:
     write_dump(
         raw / "RS_1.zst",
         [
-            submission("orig1", created_utc=100),
-            submission("other", created_utc=110, title="Co-sign for my brother?", selftext=OTHER),
+            submission("orig1", created_utc=1_790_000_100),
+            submission(
+                "other", created_utc=1_790_000_110, title="Co-sign for my brother?", selftext=OTHER
+            ),
             # same title and text, different id and casing/spacing: an exact repost
             submission(
                 "exact",
-                created_utc=120,
+                created_utc=1_790_000_120,
                 title="should i take the OFFER (orig1)?",
                 selftext=ORIGINAL.replace(" ", "  "),
             ),
             # small edits: a near duplicate
             submission(
                 "near1",
-                created_utc=130,
+                created_utc=1_790_000_130,
                 selftext=ORIGINAL + " Edit: thanks everyone, still thinking.",
             ),
-            submission("xpost", created_utc=140, subreddit="AskHR", crosspost_parent="t3_orig1"),
+            submission(
+                "xpost", created_utc=1_790_000_140, subreddit="AskHR", crosspost_parent="t3_orig1"
+            ),
         ],
     )
     r = _run(ctx)
@@ -71,7 +75,7 @@ def test_exact_near_and_crosspost_duplicates(ctx: RunContext) -> None:
         [
             submission(
                 "late",
-                created_utc=200,
+                created_utc=1_790_000_200,
                 title="Co-sign for my brother??",
                 selftext=OTHER + " Update: he found a roommate.",
             ),

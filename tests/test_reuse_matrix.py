@@ -172,6 +172,19 @@ MATRIX: dict[str, tuple[str, dict[str, Any], set[str], set[str]]] = {
     ),
     "per_category": ("model", {"sampling__per_category": 3}, {"sample", "generate"}, {"dedup"}),
     "seed": ("model", {"seed": 99}, {"judge", "sample", "generate"}, {"prefilter", "dedup"}),
+    "categories": (
+        "model",
+        {
+            "categories": [
+                {"name": "career", "subreddits": ["careerguidance", "AskHR", "Frugal"]},
+                {"name": "finance", "subreddits": ["personalfinance", "consulting"]},
+            ]
+        },
+        {"prefilter", "sample"},
+        {"ingest", "dedup"},
+    ),
+    "ingest_line_cap": ("model", {"source__max_line_bytes": 1000}, {"ingest"}, set()),
+    "judge_oversample": ("model", {"judge__oversample": 3.0}, {"judge"}, {"sample", "generate"}),
     "question_settings": (
         "model",
         {"questions__options_per_question": 5},

@@ -1,34 +1,52 @@
 """Any OpenAI-compatible chat-completions endpoint (OpenAI, vLLM, Ollama, llama.cpp server).
 
 The `openai` client does the transport retries itself (429 honouring Retry-After, 5xx,
-timeouts, connection errors, with backoff); what is left after them becomes a BackendError.
+timeouts, connection errors, with backoff; never 401/403); what is left after them becomes a
+BackendError, with the HTTP status for the service's circuit breaker and its text redacted.
 Answers are requested as JSON-schema structured output from the task's schema model.
 """
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
 import openai
 
-from pipeline.llm.service import BackendError, Completion
-from pipeline.settings import LLMSettings
+from pipeline.llm.service import BackendError, Completion, endpoint_secrets, redact
+from pipeline.settings import LLMSettings, redact_url
 from schemas import LLMRequest
+
+
+def split_base_url(url: str | None) -> tuple[str | None, dict[str, str]]:
+    """The base URL without its query, and the query as parameters. Some gateways take the key
+    in the query (`.../v1?key=...`); pasted into the base URL it would end up in the middle of
+    every request path (`/v1/?key=...chat/completions`)."""
+    if not url:
+        return None, {}
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")), query
 
 
 class OpenAIBackend:
     name = "openai"
 
     def __init__(self, settings: LLMSettings) -> None:
-        self._secret = settings.key()
+        self._secrets = endpoint_secrets(settings)
+        base_url, query = split_base_url(settings.base_url)
+        self.endpoint: str | None = redact_url(base_url) or "the default OpenAI endpoint"
         # Local servers (vLLM, Ollama, llama.cpp) accept any key; the client requires one.
         self.client = openai.OpenAI(
-            base_url=settings.base_url or None,
-            api_key=self._secret or "not-needed",
+            base_url=base_url,
+            api_key=settings.key() or "not-needed",
             timeout=settings.timeout_s,
             max_retries=settings.max_retries,
+            default_query=query or None,
         )
 
-    def _safe(self, text: str) -> str:
-        return text.replace(self._secret, "***") if self._secret else text
+    def _error(self, reason: str, status: int | None = None) -> BackendError:
+        """A BackendError whose reason is one redacted line, short enough to store."""
+        return BackendError(redact(" ".join(reason.split()), self._secrets)[:300], status)
 
     def prepare(self, requests: list[LLMRequest]) -> None:
         return None
@@ -52,17 +70,20 @@ class OpenAIBackend:
                 },
             )
         except openai.APIStatusError as err:
-            raise BackendError(self._safe(f"http {err.status_code}: {err.message}")[:300]) from None
+            body = err.body if isinstance(err.body, dict) else {}
+            message = body.get("message") if isinstance(body.get("message"), str) else None
+            status = err.status_code
+            raise self._error(f"http {status}: {message or err.message}", status) from None
         except openai.APITimeoutError:
-            raise BackendError("timeout") from None
+            raise self._error("timeout") from None
         except openai.APIConnectionError as err:
-            raise BackendError(self._safe(f"connection error: {err}")[:300]) from None
+            raise self._error(f"connection error: {err}") from None
         except openai.APIResponseValidationError as err:
-            raise BackendError(self._safe(f"malformed response: {err}")[:300]) from None
+            raise self._error(f"malformed response: {err}") from None
         except (ValueError, TypeError) as err:  # a body that is not JSON at all
-            raise BackendError(self._safe(f"malformed response: {err}")[:300]) from None
+            raise self._error(f"malformed response: {err}") from None
         if not getattr(resp, "choices", None):
-            raise BackendError("malformed response: no choices")
+            raise self._error("malformed response: no choices")
         content = resp.choices[0].message.content or ""
         usage = resp.usage
         return Completion(

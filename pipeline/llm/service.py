@@ -4,6 +4,9 @@ Every request is keyed by the sha256 of everything that determines its answer (m
 fingerprint, messages, sampling settings), and each answer is written to `llm_cache` as soon as
 it arrives, so a killed run resumes at the next request. A request that keeps failing is given
 up after `llm.give_up_after_runs` runs in a row, until `valact retry-failed` re-opens it.
+
+A model endpoint that fails request after request (a refused key, a server that is down) stops
+the stage with an `EndpointError` instead of failing, and logging, every item one by one.
 """
 
 from __future__ import annotations
@@ -13,14 +16,16 @@ import logging
 import re
 import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import BaseModel, ValidationError
 
+from pipeline.errors import EndpointError
 from pipeline.llm.prompts import fingerprint
-from pipeline.settings import OFFLINE_PREFIX
+from pipeline.settings import OFFLINE_PREFIX, LLMSettings
 from pipeline.store import Provenance, Store
 from schemas import LLMCall, LLMFailure, LLMRequest
 from schemas.llm import Task
@@ -40,15 +45,71 @@ class Completion:
 
 
 class BackendError(RuntimeError):
-    """A call that failed after the backend's own retries; `reason` is safe to record."""
+    """A call that failed after the backend's own retries; `reason` is safe to record.
+    `status` is the HTTP status, if the endpoint answered one (401/403 trip the breaker)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, status: int | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.status = status
+
+
+# Exact secrets shorter than this are not substituted: they would garble ordinary words, and
+# the patterns below still catch them in URLs, queries and headers.
+_MIN_SECRET = 6
+_SECRET_NAME = (
+    r"[\w.-]*(?:key|token|sig|signature|secret|password|passwd|pwd|credential|auth|session)"
+)
+_REDACTIONS: list[tuple[re.Pattern[str], str]] = [
+    # user:password@ (or a bare token@) in a URL
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@?#]+@"), r"\1***@"),
+    # key=..., api_key=..., access_token=..., sig=..., X-Amz-Signature=... (not max_tokens=)
+    (re.compile(rf"(?i)(?<![\w.-])({_SECRET_NAME}=)[^&\s#\"'<>,;)]+"), r"\1***"),
+    # "api_key": "..." in an echoed JSON body
+    (re.compile(rf"(?i)(\"{_SECRET_NAME}\"\s*:\s*\")[^\"]+"), r"\1***"),
+    (re.compile(r"\b([Bb]earer)\s+[\w.~+/=-]{6,}"), r"\1 ***"),
+    # an echoed Authorization header, whatever its scheme (Basic user:password, ...)
+    (
+        re.compile(
+            r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?(?:basic|bearer|token)?\s*)[^\s,;\"']+"
+        ),
+        r"\1***",
+    ),
+    # provider-style tokens: sk-..., sk-proj-..., hf_..., ghp_..., xoxb-..., AIza...
+    (
+        re.compile(r"\b(?:sk-|hf_|gh[pousr]_|github_pat_|xox[abpr]-|AIza)[\w-]{6,}"),
+        "***",
+    ),
+]
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """Error text with credentials removed, before it is stored, logged or raised: endpoints
+    and proxies echo URLs, keys and headers in their error bodies. `secrets` are known values
+    (the API key, the base URL's query values) replaced wherever they appear."""
+    for secret in sorted({s for s in secrets if len(s) >= _MIN_SECRET}, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    for pattern, repl in _REDACTIONS:
+        text = pattern.sub(repl, text)
+    return text
+
+
+def endpoint_secrets(settings: LLMSettings) -> tuple[str, ...]:
+    """The values to redact for an endpoint: its key, and what its base URL carries besides
+    the address (user and password, query values: some gateways take the key in the query)."""
+    found = [settings.key()]
+    if settings.base_url:
+        parts = urlsplit(settings.base_url)
+        found += [parts.username or "", parts.password or ""]
+        found += [v for _, v in parse_qsl(parts.query)]
+    return tuple(s for s in found if s)
 
 
 class Backend(Protocol):
     name: str
+    # The endpoint as it may be shown (no credentials); None for a backend that runs locally,
+    # which the circuit breaker leaves alone.
+    endpoint: str | None
 
     def complete(self, request: LLMRequest) -> Completion: ...
 
@@ -59,6 +120,18 @@ class Backend(Protocol):
 Check = Callable[[BaseModel], str | None]
 
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.MULTILINE)
+
+
+@dataclass
+class _Streak:
+    """Failed requests in a row on one endpoint, and each one's failure record before it."""
+
+    failures: int = 0
+    auth_errors: int = 0
+    held: dict[str, LLMFailure | None] = field(default_factory=dict)
+
+
+_AUTH_STATUSES = frozenset({401, 403})
 
 
 def parse_answer(content: str, schema: type[BaseModel]) -> BaseModel:
@@ -81,6 +154,8 @@ class LLMService:
         self._failures = {f.request_id: f for f in ctx.store.load(LLMFailure)}
         self._versions: dict[tuple[str, bool], str] = {}
         self._prov = Provenance("llm", VERSION, "llm-cache", ctx.run_id)
+        self._secrets = endpoint_secrets(ctx.settings.llm)
+        self._streaks: dict[str, _Streak] = {}
 
     def prompt_version(self, task: Task, model: str) -> str:
         """The task's prompt fingerprint; for an offline model also its code version, since
@@ -161,6 +236,7 @@ class LLMService:
             return None
         backend = self.backend_for(request.model)
         attempt_request, attempts, reason = request, 0, ""
+        endpoint_failed = False
         retries = self.ctx.settings.llm.invalid_answer_retries
         while attempts <= retries:
             attempts += 1
@@ -168,9 +244,13 @@ class LLMService:
             try:
                 completion = backend.complete(attempt_request)
             except BackendError as err:
-                reason = err.reason
+                reason = redact(err.reason, self._secrets)
                 self.stats["backend_errors"] += 1
+                self._endpoint_failed(backend, err.status, reason)
+                endpoint_failed = True
                 break  # the backend already retried transport errors
+            if backend.endpoint is not None:
+                self._streaks.pop(backend.endpoint, None)  # it answered: the endpoint works
             self.stats["calls"] += 1
             self.stats["prompt_tokens"] += completion.prompt_tokens
             self.stats["completion_tokens"] += completion.completion_tokens
@@ -197,8 +277,50 @@ class LLMService:
                     ]
                 }
             )
-        self._fail(request, item_key, reason, attempts)
+        prev = self._fail(request, item_key, reason, attempts)
+        if endpoint_failed and backend.endpoint is not None:
+            streak = self._streaks.get(backend.endpoint)
+            if streak is not None:
+                streak.held.setdefault(request.request_id, prev)
         return None
+
+    def _endpoint_failed(self, backend: Backend, status: int | None, reason: str) -> None:
+        """Count a failed request against its endpoint; raise `EndpointError` when too many
+        failed in a row. The requests of that streak are not to blame, so their failure
+        records are put back as they were (else a broken key would get them given up)."""
+        endpoint, llm = backend.endpoint, self.ctx.settings.llm
+        if endpoint is None:
+            return
+        streak = self._streaks.setdefault(endpoint, _Streak())
+        streak.failures += 1
+        streak.auth_errors = streak.auth_errors + 1 if status in _AUTH_STATUSES else 0
+        last = " ".join(reason.split())[:200]
+        if streak.auth_errors >= llm.max_auth_errors:
+            message = (
+                f"LLM endpoint {endpoint} refused the credentials {streak.auth_errors} times in "
+                f"a row ({last}): check VALACT_LLM__API_KEY (or OPENAI_API_KEY) and "
+                "VALACT_LLM__BASE_URL"
+            )
+        elif streak.failures >= llm.max_consecutive_failures:
+            message = (
+                f"LLM endpoint {endpoint} failed {streak.failures} requests in a row (last: "
+                f"{last}): check that it is up and serves the configured models, "
+                "VALACT_LLM__BASE_URL and llm.timeout_s"
+            )
+        else:
+            return
+        self._restore(streak.held)
+        del self._streaks[endpoint]
+        raise EndpointError(redact(message, self._secrets))
+
+    def _restore(self, held: dict[str, LLMFailure | None]) -> None:
+        for request_id, prev in held.items():
+            if prev is None:
+                self._failures.pop(request_id, None)
+                self.ctx.store.delete("llm_failures", "request_id = ?", [request_id])
+            else:
+                self._failures[request_id] = prev
+                self.ctx.store.put("llm_failures", [prev], self._prov, request_id)
 
     def _remember(
         self,
@@ -231,9 +353,13 @@ class LLMService:
         if self._failures.pop(request.request_id, None) is not None:
             store.delete("llm_failures", "request_id = ?", [request.request_id])
 
-    def _fail(self, request: LLMRequest, item_key: str, reason: str, attempts: int) -> None:
-        """Record a failure; its count of failing runs grows once per run."""
+    def _fail(
+        self, request: LLMRequest, item_key: str, reason: str, attempts: int
+    ) -> LLMFailure | None:
+        """Record a failure; its count of failing runs grows once per run. Returns the
+        request's previous failure record."""
         self.stats["failures"] += 1
+        reason = redact(reason, self._secrets)
         log.warning("%s %s failed for %s: %s", request.task, request.model, item_key, reason)
         run_id = self.ctx.run_id
         prev = self._failures.get(request.request_id)
@@ -251,6 +377,7 @@ class LLMService:
         )
         self._failures[request.request_id] = failure
         self.ctx.store.put("llm_failures", [failure], self._prov, request.request_id)
+        return prev
 
     def snapshot(self) -> Counter[str]:
         return Counter(self.stats)
