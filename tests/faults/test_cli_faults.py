@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -96,3 +97,42 @@ def test_the_lock_is_released_after_a_run(tmp_path: Path) -> None:
     for _ in range(2):
         result = CliRunner().invoke(app, ["ingest"], env=env)
         assert result.exit_code == 0, result.output
+
+
+def _immutable(path: Path, on: bool) -> bool:
+    """A folder nobody may write, root included (chattr +i); False where unsupported."""
+    if shutil.which("chattr") is None:
+        return False
+    flag = "+i" if on else "-i"
+    return subprocess.run(["chattr", flag, str(path)], capture_output=True).returncode == 0
+
+
+def test_read_only_releases_and_processed_folders_are_one_line_and_lose_nothing(
+    tmp_path: Path,
+) -> None:
+    s = make_settings(tmp_path, sampling={"per_category": 1})
+    write_dump(s.source.raw_dir / "RS.zst", [submission("c1")])
+    env = {"VALACT_SOURCE__RAW_DIR": str(s.source.raw_dir), "VALACT_SAMPLING__PER_CATEGORY": "1"}
+    assert _cli(["build", "--no-prefect"], s.processed_dir, **env).returncode == 0
+    releases = s.processed_dir / "releases"
+    before = sorted(p.name for p in releases.rglob("*"))
+    if not _immutable(releases, True):
+        pytest.skip("chattr +i is not available here")
+    try:
+        out = _cli(
+            ["build", "--no-prefect"],
+            s.processed_dir,
+            **env,
+            VALACT_SEED="7",
+            VALACT_RELEASE__VERSION="0.2.0",
+        )
+    finally:
+        _immutable(releases, False)
+    _one_line_error(out, "cannot write", "permissions")
+    assert sorted(p.name for p in releases.rglob("*")) == before
+    assert _immutable(s.processed_dir, True)
+    try:
+        out = _cli(["build", "--no-prefect"], s.processed_dir, **env)
+    finally:
+        _immutable(s.processed_dir, False)
+    _one_line_error(out, "error")
