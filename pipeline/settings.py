@@ -13,7 +13,7 @@ import os
 import re
 import tomllib
 import types
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Union, get_args, get_origin
 from urllib.parse import urlsplit, urlunsplit
@@ -42,9 +42,20 @@ CONFIG_ENV = "VALACT_CONFIG"
 CATEGORY_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 # Reddit's rule is 2-21 characters; one-letter names are allowed for tests and toy configs.
 SUBREDDIT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_]{0,20}")
-RELEASE_VERSION = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.-]+)?")
+RELEASE_VERSION = re.compile(r"(?=.{1,64}\Z)[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.-]+)?")
 RELEASE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}")
 RELEASE_SPLIT = re.compile(r"[a-z][a-z0-9_]{0,31}")
+
+
+def matches(pattern: re.Pattern[str], what: str) -> Callable[[str], str]:
+    """A validator: the whole value matches `pattern`; `what` says what a valid one is."""
+
+    def check(value: str) -> str:
+        if ".." in value or not pattern.fullmatch(value):
+            raise ValueError(f"{value!r} is not {what}")
+        return value
+
+    return check
 
 
 def _existing_folder_or_new(path: Path) -> Path:
@@ -68,30 +79,34 @@ class StrictModel(BaseModel):
 
 
 class Category(StrictModel):
-    name: str
-    subreddits: list[str]
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not CATEGORY_NAME.fullmatch(value):
-            raise ValueError(
-                f"{value!r} is not a category name: 1-40 lowercase letters, digits, '-' or '_', "
-                "starting with a letter or digit"
+    name: Annotated[
+        str,
+        AfterValidator(
+            matches(
+                CATEGORY_NAME,
+                "a category name: 1-40 lowercase letters, digits, '-' or '_', starting with a "
+                "letter or digit",
             )
-        return value
+        ),
+    ]
+    subreddits: list[
+        Annotated[
+            str,
+            AfterValidator(
+                matches(
+                    SUBREDDIT_NAME,
+                    "a subreddit name: up to 21 letters, digits or '_', starting with a letter "
+                    "or digit, without 'r/'",
+                )
+            ),
+        ]
+    ]
 
     @field_validator("subreddits")
     @classmethod
     def _subreddits(cls, value: list[str]) -> list[str]:
         if not value:
             raise ValueError("a category needs at least one subreddit")
-        for sub in value:
-            if not SUBREDDIT_NAME.fullmatch(sub):
-                raise ValueError(
-                    f"{sub!r} is not a subreddit name: up to 21 letters, digits or '_', "
-                    "starting with a letter or digit, without 'r/'"
-                )
         return value
 
 
@@ -214,46 +229,41 @@ class QuestionSettings(StrictModel):
 
 
 class ReleaseSettings(StrictModel):
-    name: str = "ValAct"
-    version: str = "0.1.0"
-    split: str = "test"
+    name: Annotated[
+        str,
+        AfterValidator(
+            matches(
+                RELEASE_NAME,
+                "a release name: 1-64 letters, digits, spaces, '.', '-' or '_', starting with a "
+                "letter or digit",
+            )
+        ),
+    ] = "ValAct"
+    # The version names the release folder: '..' or '' would write outside it.
+    version: Annotated[
+        str,
+        AfterValidator(
+            matches(
+                RELEASE_VERSION,
+                "a version like 1.2.0 or 1.2.0-rc.1 (at most 64 characters, no '..')",
+            )
+        ),
+    ] = "0.1.0"
+    split: Annotated[
+        str,
+        AfterValidator(
+            matches(
+                RELEASE_SPLIT,
+                "a split name: 1-32 lowercase letters, digits or '_', starting with a letter",
+            )
+        ),
+    ] = "test"
     # Covers what the pipeline adds (actions, questions, annotations); the card says that the
     # post text stays its authors' under Reddit's terms.
     licence: str = "cc-by-4.0"
     # Write a release even when requested work is missing (actions, annotations, questions);
     # the card and manifest then say so.
     allow_partial: bool = False
-
-    @field_validator("version")
-    @classmethod
-    def _version(cls, value: str) -> str:
-        # The version names the release folder: '..' or '' would write outside it.
-        if len(value) > 64 or ".." in value or not RELEASE_VERSION.fullmatch(value):
-            raise ValueError(
-                f"{value!r} is not a version like 1.2.0 or 1.2.0-rc.1 (at most 64 characters, "
-                "no '..')"
-            )
-        return value
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not RELEASE_NAME.fullmatch(value):
-            raise ValueError(
-                f"{value!r} is not a release name: 1-64 letters, digits, spaces, '.', '-' or "
-                "'_', starting with a letter or digit"
-            )
-        return value
-
-    @field_validator("split")
-    @classmethod
-    def _split(cls, value: str) -> str:
-        if not RELEASE_SPLIT.fullmatch(value):
-            raise ValueError(
-                f"{value!r} is not a split name: 1-32 lowercase letters, digits or '_', "
-                "starting with a letter"
-            )
-        return value
 
 
 class Settings(BaseSettings):
