@@ -144,32 +144,65 @@ def bench_store_stages(n_posts: int = 100_000) -> None:
     )
 
 
-def bench_llm_cache() -> None:
-    """Generation on the sample: first pass (answer + durable per-request cache write) vs a
-    resumed pass where every answer comes from the cache (actions deleted, cache kept)."""
-    from pipeline.build import open_run
-    from pipeline.settings import load_settings
-    from pipeline.stages import BY_NAME, STAGES
+def bench_llm_throughput(latency: float = 0.3) -> None:
+    """Model requests per second through `LLMService.ask_many` against the fake
+    chat-completions server answering after `latency` seconds, at 1, 8, 32 and 128 in flight,
+    next to the ideal (in flight / latency); then the same requests again, from the cache."""
+    import sys
+    import threading
 
-    with tempfile.TemporaryDirectory() as tmp:
-        s = load_settings(
-            REPO / "valact.toml",
-            processed_dir=Path(tmp),
-            source={"raw_dir": REPO / "data" / "raw" / "sample"},
-        )
-        with open_run(s) as (ctx, _):
-            for stage in STAGES[:5]:
-                stage.run(ctx)
-            first = BY_NAME["generate"].execute(ctx)
-            ctx.store.con.execute("DELETE FROM actions")
-            resumed = BY_NAME["generate"].execute(ctx)
-    n = first.processed
-    print(
-        f"llm cache: resumed generate {n / resumed.seconds:,.0f} requests/s from the cache; "
-        f"baseline first pass (offline answer + cache write) {n / first.seconds:,.0f} "
-        f"requests/s; {first.seconds / n * 1000:.1f} ms vs {resumed.seconds / n * 1000:.1f} "
-        f"ms per request"
-    )
+    sys.path.insert(0, str(REPO))
+    from pipeline.context import RunContext
+    from pipeline.llm.prompts import judge_messages
+    from pipeline.settings import Settings
+    from pipeline.store import Store
+    from tests.fakes.openai_server import FakeOpenAIServer
+
+    sent = {"n": 0}
+    lock = threading.Lock()
+
+    def slow(body: dict) -> str:
+        with lock:
+            sent["n"] += 1
+        time.sleep(latency)
+        return '{"is_decision": true, "reason": "ok"}'
+
+    with FakeOpenAIServer() as server, tempfile.TemporaryDirectory() as tmp:
+        server.responder = slow
+        for in_flight in (1, 8, 32, 128):
+            s = Settings(
+                processed_dir=Path(tmp) / str(in_flight),
+                llm={"base_url": server.base_url, "max_retries": 0, "max_in_flight": in_flight},
+            )
+            s.processed_dir.mkdir(parents=True)
+            with Store.open(s.db_path) as store:
+                ctx = RunContext(settings=s, store=store, run_id="bench")
+                n = max(8, 4 * in_flight)
+                items = [
+                    (
+                        ctx.llm.request("judge", "m", judge_messages("t", f"{in_flight}-{i}"), {}),
+                        str(i),
+                        None,
+                    )
+                    for i in range(n)
+                ]
+                warm = ctx.llm.request("judge", "m", judge_messages("t", f"warm-{in_flight}"), {})
+                ctx.llm.ask_many([(warm, "warm", None)])  # the client is built on first use
+                before = sent["n"]
+                t0 = time.perf_counter()
+                ctx.llm.ask_many(items)  # type: ignore[arg-type]
+                first = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                ctx.llm.ask_many(items)  # type: ignore[arg-type]
+                cached = time.perf_counter() - t0
+                asked_twice = sent["n"] - before - n
+            ideal = in_flight / latency
+            print(
+                f"llm throughput: {in_flight:>3} in flight {n / first:7.1f} requests/s "
+                f"({n} requests, {latency * 1000:.0f} ms latency); ideal {ideal:7.1f}/s: "
+                f"{n / first / ideal:.0%} of ideal; cached re-run {cached * 1000:.0f} ms, "
+                f"{asked_twice} requests sent again"
+            )
 
 
 def bench_rebuild() -> None:
@@ -213,5 +246,5 @@ if __name__ == "__main__":
     bench_reader()
     bench_near_dup()
     bench_embeddings()
-    bench_llm_cache()
+    bench_llm_throughput()
     bench_store_stages()

@@ -18,6 +18,7 @@ from schemas import Action, Annotation, AnnotationAnswer, LLMRequest
 from schemas.run import StageReport
 
 STAGE, VERSION = "annotate", "2"
+_CHUNK = 512
 
 
 def run(ctx: RunContext) -> StageReport:
@@ -59,30 +60,29 @@ def run(ctx: RunContext) -> StageReport:
         )
         pending.append((action, request, wanted[action_id, annotator]))
     ctx.llm.prepare([r for _, r, _ in pending])
-    rows: list[Annotation] = []
-    inputs: list[str] = []
-    for action, request, key_inputs in pending:
-        answer = ctx.llm.ask(request, item_key=action.action_id)
-        report.processed += 1
-        if answer is None:
-            report.drop("annotation_failed")
-            continue
-        assert isinstance(answer, AnnotationAnswer)
-        rows.append(
-            Annotation(
-                action_id=action.action_id,
-                annotator=request.model,
-                value=action.value,
-                predicted_value=answer.value.value,
-                agrees=answer.value.value == action.value,
-                request_id=request.request_id,
+    for start in range(0, len(pending), _CHUNK):  # concurrent requests, rows written per chunk
+        chunk = pending[start : start + _CHUNK]
+        rows: list[Annotation] = []
+        inputs: list[str] = []
+        answers = ctx.llm.ask_many([(r, action.action_id, None) for action, r, _ in chunk])
+        for (action, request, key_inputs), answer in zip(chunk, answers, strict=True):
+            report.processed += 1
+            if answer is None:
+                report.drop("annotation_failed")
+                continue
+            assert isinstance(answer, AnnotationAnswer)
+            rows.append(
+                Annotation(
+                    action_id=action.action_id,
+                    annotator=request.model,
+                    value=action.value,
+                    predicted_value=answer.value.value,
+                    agrees=answer.value.value == action.value,
+                    request_id=request.request_id,
+                )
             )
-        )
-        inputs.append(key_inputs)
-        if len(rows) >= 500:
-            report.outputs += store.put("annotations", rows, prov, inputs)
-            rows, inputs = [], []
-    report.outputs += store.put("annotations", rows, prov, inputs)
+            inputs.append(key_inputs)
+        report.outputs += store.put("annotations", rows, prov, inputs)
     stats = agreement(store.load(Annotation))
     (s.processed_dir / "agreement.json").write_text(json.dumps(stats, indent=2) + "\n")
     for name, a in stats["annotators"].items():

@@ -17,19 +17,14 @@ import math
 from pipeline.context import SAMPLING, RunContext, start_report
 from pipeline.llm.prompts import judge_messages
 from pipeline.selection import lanes, take_turns
-from schemas import JudgeAnswer, JudgeVote, PanelDecision, Post
+from schemas import JudgeAnswer, JudgeVote, LLMRequest, PanelDecision, Post
 from schemas.run import StageReport
 
 STAGE, VERSION = "judge", "2"
 
 
 def _vote(ctx: RunContext, post: Post, model: str, role: str) -> JudgeVote:
-    request = ctx.llm.request(
-        "judge",
-        model,
-        judge_messages(post.title, post.selftext),
-        {"title": post.title, "text": post.selftext},
-    )
+    request = _request(ctx, post, model)
     answer = ctx.llm.ask(request, item_key=post.post_id)
     assert answer is None or isinstance(answer, JudgeAnswer)
     return JudgeVote(
@@ -64,6 +59,30 @@ def judge_post(ctx: RunContext, post: Post) -> tuple[list[JudgeVote], PanelDecis
         reason=reason,
     )
     return votes, decision
+
+
+def _request(ctx: RunContext, post: Post, model: str) -> LLMRequest:
+    return ctx.llm.request(
+        "judge",
+        model,
+        judge_messages(post.title, post.selftext),
+        {"title": post.title, "text": post.selftext},
+    )
+
+
+def prefetch_votes(ctx: RunContext, posts: list[Post]) -> None:
+    """Ask both judges about the posts concurrently, then the tiebreaker where they split;
+    the answers land in the cache, where `judge_post` finds them."""
+    judges, tiebreaker = ctx.settings.judge_models()
+    pairs = [(post, m) for post in posts for m in judges]
+    answers = ctx.llm.ask_many([(_request(ctx, p, m), p.post_id, None) for p, m in pairs])
+    votes: dict[str, list[bool | None]] = {}
+    for (post, _), answer in zip(pairs, answers, strict=True):
+        votes.setdefault(post.post_id, []).append(
+            None if not isinstance(answer, JudgeAnswer) else answer.is_decision
+        )
+    split = [p for p in posts if None not in votes[p.post_id] and len(set(votes[p.post_id])) > 1]
+    ctx.llm.ask_many([(_request(ctx, p, tiebreaker), p.post_id, None) for p in split])
 
 
 def candidates(ctx: RunContext) -> dict[str, list[tuple[str, str, str]]]:
@@ -126,9 +145,19 @@ def run(ctx: RunContext) -> StageReport:
             report.drop(decision.reason)
         return decision.keep
 
+    def ahead(post_ids: list[str]) -> None:
+        """When the walk reaches a post not yet judged, ask for it and the posts it may reach
+        next in one concurrent batch; the walk then reads those answers from the cache."""
+        if not post_ids or post_ids[0] in decided:
+            return
+        todo = [p for p in post_ids if p not in decided]
+        posts = store.load(Post, where="post_id IN (SELECT unnest(?))", params=[todo])
+        prefetch_votes(ctx, posts)
+
+    window = max(1, s.llm.max_in_flight // 2)  # two judges per post
     for category in sorted(pool):
         ranked = lanes(((pid, sub) for pid, sub, _ in pool[category]), s.seed)
-        _, looked = take_turns(ranked, accepted, target)
+        _, looked = take_turns(ranked, accepted, target, ahead=ahead, window=window)
         deferred += len(pool[category]) - looked
     report.inputs = report.processed + report.skipped
     if deferred:

@@ -31,23 +31,43 @@ def lanes(posts: Iterable[tuple[str, str]], seed: int) -> list[list[str]]:
 
 
 def take_turns(
-    ranked: list[list[str]], accepted: Callable[[str], bool], target: int
+    ranked: list[list[str]],
+    accepted: Callable[[str], bool],
+    target: int,
+    ahead: Callable[[list[str]], None] | None = None,
+    window: int = 1,
 ) -> tuple[list[str], int]:
     """Lanes take turns, each giving its next accepted post, until `target` are chosen.
 
     `accepted` is asked lazily, in order, only for the posts the walk reaches (the judge asks
-    a model there). Returns the chosen ids in order and how many posts were looked at.
+    a model there). Before each, `ahead` (if given) sees that post and the posts the walk may
+    reach next, about `window` of them, so it can prepare them all at once (the judge asks
+    for them concurrently); the walk itself, and so the choice, stays the same. Returns the
+    chosen ids in order and how many posts were looked at.
     """
     chosen: list[str] = []
     pos = [0] * len(ranked)
     active = list(range(len(ranked)))
     looked = 0
+
+    def upcoming(lane: int) -> list[str]:
+        order = active[active.index(lane) :] + active[: active.index(lane)]
+        depth = -(-window // len(order))
+        return [
+            ranked[other][pos[other] + k]
+            for k in range(depth)
+            for other in order
+            if pos[other] + k < len(ranked[other])
+        ][:window]
+
     while len(chosen) < target and active:
         for lane in list(active):
             if len(chosen) >= target:
                 break
             while pos[lane] < len(ranked[lane]):
                 post_id = ranked[lane][pos[lane]]
+                if ahead is not None:
+                    ahead(upcoming(lane))
                 pos[lane] += 1
                 looked += 1
                 if accepted(post_id):

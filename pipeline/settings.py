@@ -15,7 +15,7 @@ import tomllib
 import types
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import (
@@ -171,6 +171,8 @@ class LLMSettings(StrictModel):
     # Circuit breaker per endpoint: stop the stage after this many authentication errors
     # (401/403) in a row, or this many failed requests of any kind in a row.
     max_auth_errors: int = Field(3, ge=1)
+    # Requests in flight at once per endpoint (threads share one HTTP client).
+    max_in_flight: int = Field(32, ge=1, le=1024)
     max_consecutive_failures: int = Field(20, ge=1)
 
     @property
@@ -206,6 +208,10 @@ class GenerationSettings(StrictModel):
     offline_models: list[str] = [f"{OFFLINE_PREFIX}template-a", f"{OFFLINE_PREFIX}template-b"]
     max_sentences: int = Field(2, ge=1)
     max_words: int = Field(60, ge=5)
+    # per_scenario: as the study did, one request per scenario and generator for all ten
+    # actions (a JSON object keyed by value); rejected ones are sent back on their own.
+    # per_value: one request per action.
+    mode: Literal["per_scenario", "per_value"] = "per_scenario"
 
     @model_validator(mode="after")
     def _two_generators(self) -> GenerationSettings:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import cache
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from schemas.values import SchwartzValue
 
-Task = Literal["judge", "generate", "annotate"]
+# "generate": one action for one value; "generate_all": the actions for several values at once
+# (all ten for a scenario, or the ones sent back), a JSON object keyed by value name.
+Task = Literal["judge", "generate", "generate_all", "annotate"]
 
 
 class JudgeAnswer(BaseModel):
@@ -34,9 +37,54 @@ class AnnotationAnswer(BaseModel):
     value: SchwartzValue = Field(description="The value the action most reflects")
 
 
+def _all_required(schema: dict[str, Any]) -> None:
+    """Every key required and no defaults in the schema sent, as strict structured output
+    demands; the model itself defaults a missing key to "" so that one missing action is sent
+    back on its own instead of failing the whole answer."""
+    schema["required"] = list(schema.get("properties", {}))
+    for prop in schema.get("properties", {}).values():
+        prop.pop("default", None)
+
+
+@cache
+def actions_answer(values: tuple[SchwartzValue, ...]) -> type[BaseModel]:
+    """The answer model for the actions of `values`: one string per value, the JSON key being
+    the value's name ("Self-Direction"), nothing else allowed. All ten values give
+    `ScenarioActionsAnswer`; a subset (the actions sent back) gives `PartialActionsAnswer`."""
+    fields: dict[str, Any] = {
+        v.name.lower(): (
+            str,
+            Field(
+                "",
+                alias=v.value,
+                description=f"The action for {v.value} only, within the limits of the instructions",
+            ),
+        )
+        for v in values
+    }
+    full = set(values) == set(SchwartzValue)
+    model: type[BaseModel] = create_model(  # type: ignore[call-overload]
+        "ScenarioActionsAnswer" if full else "PartialActionsAnswer",
+        __config__=ConfigDict(
+            extra="forbid", serialize_by_alias=True, json_schema_extra=_all_required
+        ),
+        __module__=__name__,
+        **fields,
+    )
+    return model
+
+
+def action_texts(answer: BaseModel) -> dict[SchwartzValue, str]:
+    """An `actions_answer` instance as value -> text."""
+    return {SchwartzValue(k): v for k, v in answer.model_dump(by_alias=True).items()}
+
+
+ScenarioActionsAnswer = actions_answer(tuple(SchwartzValue))
+
 ANSWER_SCHEMAS: dict[str, type[BaseModel]] = {
     "judge": JudgeAnswer,
     "generate": ActionAnswer,
+    "generate_all": ScenarioActionsAnswer,
     "annotate": AnnotationAnswer,
 }
 
@@ -44,7 +92,8 @@ ANSWER_SCHEMAS: dict[str, type[BaseModel]] = {
 class LLMRequest(BaseModel):
     """Everything that determines an answer; its sha256 is the cache key.
 
-    `payload` carries the structured inputs, so offline backends need not parse prompts.
+    `payload` carries the structured inputs, so offline backends need not parse prompts; for
+    "generate_all" its "values" name the actions asked for, which shapes the answer schema.
     """
 
     task: Task
@@ -63,4 +112,7 @@ class LLMRequest(BaseModel):
 
     @property
     def answer_schema(self) -> type[BaseModel]:
+        if self.task == "generate_all" and "values" in self.payload:
+            wanted = set(self.payload["values"])
+            return actions_answer(tuple(v for v in SchwartzValue if v.value in wanted))
         return ANSWER_SCHEMAS[self.task]

@@ -110,3 +110,24 @@ VALUE_EXEMPLARS: dict[SchwartzValue, tuple[str, ...]] = {
         "I act with tolerance and care for all people and nature.",
     ),
 }
+
+
+# What would name a value inside an action meant to enact it: its name and the words derived
+# from it that label the value itself (plural, -ist, -istic, -ent forms), plus a few fixed
+# synonyms of the label. Ordinary words for what a value pursues (pleasure, safety, custom,
+# helping, fairness) are not here: they are how an action enacts its value. Checked only
+# against the action's own value, so "I would keep the family tradition" is fine for
+# Benevolence and refused for Tradition. Matched as whole words, case-insensitively, a hyphen
+# also matching a space or nothing.
+VALUE_NAME_TERMS: dict[SchwartzValue, tuple[str, ...]] = {
+    SchwartzValue.SELF_DIRECTION: ("self-direction", "self-directed", "self-determination"),
+    SchwartzValue.STIMULATION: ("stimulation",),
+    SchwartzValue.HEDONISM: ("hedonism", "hedonistic", "hedonist", "pleasure-seeking"),
+    SchwartzValue.ACHIEVEMENT: ("achievement", "achievements"),
+    SchwartzValue.POWER: ("power", "powers", "power-seeking"),
+    SchwartzValue.SECURITY: ("security",),
+    SchwartzValue.CONFORMITY: ("conformity", "conformist", "conformism"),
+    SchwartzValue.TRADITION: ("tradition", "traditions", "traditionalist"),
+    SchwartzValue.BENEVOLENCE: ("benevolence", "benevolent"),
+    SchwartzValue.UNIVERSALISM: ("universalism", "universalist"),
+}

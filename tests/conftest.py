@@ -23,6 +23,10 @@ pytest_plugins = ["tests.conftest_openai"]
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = REPO / "data" / "raw" / "sample"
 _VALUES = [v.value for v in SchwartzValue]
+# Per-scenario actions must not name their value, so the fake model writes a code for it that
+# the annotate branch reads back ("I would act for aim-3" is an action for _VALUES[3]).
+_CODES = {v: f"aim-{i}" for i, v in enumerate(_VALUES)}
+_DECODE = {c: v for v, c in _CODES.items()}
 
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
@@ -97,7 +101,13 @@ def model_answers(body: dict) -> str:
     if kind == "ActionAnswer":
         value = re.search(r"Schwartz value ([\w-]+)", prompt).group(1)  # type: ignore[union-attr]
         return json.dumps({"action": f"I would act for {value} (v{h % 1000})."})
+    if kind in ("ScenarioActionsAnswer", "PartialActionsAnswer"):  # values asked = its keys
+        keys = body["response_format"]["json_schema"]["schema"]["properties"]
+        return json.dumps(
+            {v: f"I would act for {_CODES[v]} (v{(h >> i) % 1000})." for i, v in enumerate(keys)}
+        )
     value = re.search(r"Action: I would act for ([\w-]+)", prompt).group(1)  # type: ignore[union-attr]
+    value = _DECODE.get(value, value)
     if h % 5 == 0:  # sometimes read another value
         value = _VALUES[(_VALUES.index(value) + 1) % len(_VALUES)]
     return json.dumps({"value": value})

@@ -80,7 +80,7 @@ def test_a_request_failing_run_after_run_is_given_up_until_retry_failed(
         assert broken_calls() == 3 * run  # one try and two corrections per run
     summary = run_stages(s, embedder=embedder)
     assert broken_calls() == 6  # given up: not sent again
-    assert "llm given_up: 1" in summary.stages["judge"].notes
+    assert any(n.startswith("llm given_up") for n in summary.stages["judge"].notes)
 
     env = {"VALACT_PROCESSED_DIR": str(s.processed_dir)}
     out = CliRunner().invoke(app, ["dropped"], env=env).output

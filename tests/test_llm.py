@@ -94,7 +94,9 @@ def test_exhausted_retries_timeouts_and_bad_bodies_are_recorded(
     assert reasons["p-b"] == "timeout"
     assert reasons["p-c"].startswith("malformed response")
     assert reasons["p-d"].startswith("malformed response")
-    # The same request succeeds later: the failure record is cleared.
+    # Within a run a failed request is not asked again; a later run succeeds and clears it.
+    assert llm_ctx.llm.ask(judge_request("a"), "p-a") is None
+    llm_ctx._llm = None  # the next run's service
     assert llm_ctx.llm.ask(judge_request("a"), "p-a") is not None
     assert "p-a" not in {f["item_key"] for f in failures(llm_ctx)}
 
@@ -153,7 +155,7 @@ def test_whole_pipeline_through_an_openai_compatible_endpoint(
         tmp_path,
         sampling={"per_category": 1},
         llm={"base_url": openai_server.base_url, "max_retries": 0},
-        generation={"models": ["gen-a", "gen-b"]},
+        generation={"models": ["gen-a", "gen-b"], "mode": "per_value"},  # one request per action
     )
     write_dump(
         s.source.raw_dir / "RS.zst",

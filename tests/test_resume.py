@@ -23,9 +23,9 @@ def test_killed_generation_resumes_from_the_cache(
     calls = {"generate": 0}
 
     def dying(self, request):
-        if request.task == "generate":
+        if request.task == "generate_all":  # one request per scenario and generator
             calls["generate"] += 1
-            if calls["generate"] > 13:
+            if calls["generate"] > 1:  # dies asking the second generator
                 raise Killed
         return real(self, request)
 
@@ -40,5 +40,6 @@ def test_killed_generation_resumes_from_the_cache(
     second = run_stages(s)
     gen = second.stages["generate"]
     assert gen.outputs == 20 and gen.processed == 20
-    assert "llm cache_hits: 13" in gen.notes  # answers from before the kill were kept
+    assert any(n.startswith("llm cache_hits") for n in gen.notes)  # kept from before the kill
+    assert "llm calls: 1" in gen.notes  # only the second generator's request was sent
     assert second.stages["questions"].outputs == 5

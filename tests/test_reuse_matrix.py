@@ -164,6 +164,12 @@ MATRIX: dict[str, tuple[str, dict[str, Any], set[str], set[str]]] = {
         {"generate", "questions"},
     ),
     "generation_prompt": ("model", {}, {"generate", "annotate"}, {"judge", "sample"}),
+    "generation_mode": (
+        "model",
+        {"generation__mode": "per_value"},
+        {"generate"},
+        {"judge", "sample"},
+    ),
     "generation_limits": (
         "model",
         {"generation__max_words": 40},
@@ -214,10 +220,11 @@ def test_a_rebuild_after_a_change_equals_a_fresh_build(
     embedder: Embedder,
 ) -> None:
     which, changes, recomputed, untouched = MATRIX[change]
-    if change == "generation_prompt":
-        reworded = _reworded(prompts.generate_messages)
-        monkeypatch.setattr(prompts, "generate_messages", reworded)
-        monkeypatch.setattr(generate, "generate_messages", reworded)
+    if change == "generation_prompt":  # both modes' prompts, whichever the build uses
+        for name in ("generate_messages", "generate_all_messages"):
+            reworded = _reworded(getattr(prompts, name))
+            monkeypatch.setattr(prompts, name, reworded)
+            monkeypatch.setattr(generate, name, reworded)
     srv: FakeOpenAIServer | None = server if which == "model" else None
     if changes.pop("llm", None):
         srv = server

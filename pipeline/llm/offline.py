@@ -182,6 +182,13 @@ class OfflineBackend:
         elif request.task == "generate" and kind in ("template-a", "template-b"):
             template = TEMPLATES[SchwartzValue(p["value"])][kind == "template-b"]
             answer = {"action": template.format(topic=topic_of(p["title"]))}
+        elif request.task == "generate_all" and kind in ("template-a", "template-b"):
+            # The same text per value as one request per value would give.
+            topic = topic_of(p["title"])
+            answer = {
+                v: TEMPLATES[SchwartzValue(v)][kind == "template-b"].format(topic=topic)
+                for v in p["values"]
+            }
         elif request.task == "annotate" and kind == "minilm-values":
             answer = {"value": self._nearest_value(p["action"])}
         else:

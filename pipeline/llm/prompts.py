@@ -20,7 +20,12 @@ from schemas.llm import ANSWER_SCHEMAS, Task
 
 # Bump a label when a prompt's meaning changes without its text changing (rare: the text is
 # hashed anyway).
-PROMPT_VERSIONS: dict[str, str] = {"judge": "judge-3", "generate": "generate-3", "annotate": "2"}
+PROMPT_VERSIONS: dict[str, str] = {
+    "judge": "judge-3",
+    "generate": "generate-3",
+    "generate_all": "generate-all-1",
+    "annotate": "2",
+}
 
 
 def boundary(*fields: str) -> str:
@@ -82,6 +87,46 @@ def generate_messages(
     ]
 
 
+def generate_all_messages(title: str, text: str, rules: GenerationSettings) -> list[dict[str, str]]:
+    """One request for all ten actions of a scenario, as the study asked: a JSON object keyed
+    by value name, the action only (not its benefits), within the limits."""
+    tag = boundary(title, text)
+    values = "\n".join(f"- {v.value}: {d}" for v, d in VALUE_DESCRIPTIONS.items())
+    return [
+        {
+            "role": "system",
+            "content": (
+                "You write concrete actions the author of a Reddit post could take, one for each "
+                "of these ten Schwartz values, each action clearly enacting its value:\n"
+                f"{values}\nFocus only on the action itself, not its benefits or reasons. Write "
+                f"each action in the first person, at most {rules.max_sentences} sentences and "
+                f"{rules.max_words} words, without naming its value or a synonym of it, and make "
+                "the ten actions clearly different from each other. Answer with a JSON object "
+                "whose keys are exactly the ten value names. " + _data_note(tag)
+            ),
+        },
+        {"role": "user", "content": _post_block(tag, title, text)},
+    ]
+
+
+def generate_again_message(
+    problems: dict[SchwartzValue, str], rules: GenerationSettings
+) -> dict[str, str]:
+    """The user turn that sends rejected actions back: each value with its problem, and a
+    request for those values only. Problems are fixed phrases, never model text."""
+    listed = "\n".join(f"- {v.value}: {p}" for v, p in problems.items())
+    keys = ", ".join(v.value for v in problems)
+    return {
+        "role": "user",
+        "content": (
+            f"These actions were rejected:\n{listed}\nWrite new actions for these values only, "
+            f"under the same rules (first person, at most {rules.max_sentences} sentences and "
+            f"{rules.max_words} words, the action itself, not naming its value). Answer with a "
+            f"JSON object whose keys are exactly: {keys}."
+        ),
+    }
+
+
 def annotate_messages(scenario: str, action: str) -> list[dict[str, str]]:
     """The action is model-written and may echo the post, so it gets a data block of its own
     under the same boundary: neither text can pose as the other or as instructions."""
@@ -114,6 +159,9 @@ def fingerprint(task: Task, rules: GenerationSettings) -> str:
         rendered: object = judge_messages("{title}", "{text}")
     elif task == "generate":
         rendered = [generate_messages("{title}", "{text}", v, rules) for v in SchwartzValue]
+    elif task == "generate_all":
+        again = generate_again_message(dict.fromkeys(SchwartzValue, "{problem}"), rules)
+        rendered = [generate_all_messages("{title}", "{text}", rules), again]
     else:
         rendered = annotate_messages("{scenario}", "{action}")
     schema = ANSWER_SCHEMAS[task].model_json_schema()

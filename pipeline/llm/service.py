@@ -14,10 +14,12 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
@@ -123,12 +125,28 @@ _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.MULTILINE)
 
 
 @dataclass
+class _Outcome:
+    """What asking one request came to, before it is accounted for."""
+
+    answer: BaseModel | None = None
+    reason: str = ""
+    attempts: int = 0
+    calls: int = 0
+    invalid: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency: float = 0.0
+    status: int | None = None
+    endpoint_failed: bool = False
+    skipped: bool = False  # not sent: the endpoint's breaker had tripped
+
+
+@dataclass
 class _Streak:
-    """Failed requests in a row on one endpoint, and each one's failure record before it."""
+    """Failed requests in a row on one endpoint."""
 
     failures: int = 0
     auth_errors: int = 0
-    held: dict[str, LLMFailure | None] = field(default_factory=dict)
 
 
 _AUTH_STATUSES = frozenset({401, 403})
@@ -155,7 +173,11 @@ class LLMService:
         self._versions: dict[tuple[str, bool], str] = {}
         self._prov = Provenance("llm", VERSION, "llm-cache", ctx.run_id)
         self._secrets = endpoint_secrets(ctx.settings.llm)
-        self._streaks: dict[str, _Streak] = {}
+        self._streaks: dict[str, _Streak] = {}  # per endpoint, counted by worker threads
+        self._lock = threading.Lock()
+        self._stopped: tuple[str, str] | None = None  # (endpoint, message) once tripped
+        self._held: dict[str, dict[str, LLMFailure | None]] = {}  # failures of a streak
+        self._failed_now: set[str] = set()  # failed in this run: not asked again until the next
 
     def prompt_version(self, task: Task, model: str) -> str:
         """The task's prompt fingerprint; for an offline model also its code version, since
@@ -215,55 +237,113 @@ class LLMService:
         for name, todo in by_backend.items():
             self._backends[name].prepare(todo)
 
-    def cached(self, request_id: str, schema: type[BaseModel]) -> BaseModel | None:
-        rows = self.ctx.store.query(
-            "SELECT response_json FROM llm_cache WHERE request_id = ?", [request_id]
-        )
-        return schema.model_validate_json(rows[0]["response_json"]) if rows else None
-
     def ask(
         self, request: LLMRequest, item_key: str, check: Check | None = None
     ) -> BaseModel | None:
         """The validated answer, or None with the reason recorded in `llm_failures`."""
-        rid, schema = request.request_id, request.answer_schema
-        hit = self.cached(rid, schema)
-        if hit is not None:
-            self.stats["cache_hits"] += 1
-            return hit
-        known = self._failures.get(rid)
-        if known is not None and known.given_up:
-            self.stats["given_up"] += 1
-            return None
+        return self.ask_many([(request, item_key, check)])[0]
+
+    def ask_many(self, items: list[tuple[LLMRequest, str, Check | None]]) -> list[BaseModel | None]:
+        """Answers for many requests, in their order: cached ones from the store, the rest
+        asked concurrently (up to `llm.max_in_flight` per endpoint; offline backends run here,
+        one at a time). Only this thread touches the store: answers are written in batches as
+        they arrive, so a killed run loses at most the requests in flight."""
+        out: list[BaseModel | None] = [None] * len(items)
+        hits = self._cached_many([r.request_id for r, _, _ in items])
+        todo: list[int] = []
+        for i, (request, _, _) in enumerate(items):
+            if request.request_id in hits:
+                self.stats["cache_hits"] += 1
+                out[i] = request.answer_schema.model_validate_json(hits[request.request_id])
+            elif (known := self._failures.get(request.request_id)) and known.given_up:
+                self.stats["given_up"] += 1
+            elif request.request_id in self._failed_now:  # asked once per run, at most
+                self.stats["failed_earlier_in_run"] += 1
+            else:
+                todo.append(i)
+        first: dict[str, int] = {}  # the same request twice in one call is asked once
+        for i in todo:
+            first.setdefault(items[i][0].request_id, i)
+        unique = sorted(first.values())
+        remote = [i for i in unique if self.backend_for(items[i][0].model).endpoint is not None]
+        local = [i for i in unique if i not in set(remote)]
+        writes: list[tuple[LLMRequest, Backend, _Outcome]] = []
+        try:
+            for i in local:  # fast, in this thread; written every few dozen
+                out[i] = self._settle(items[i], self._attempt(items[i]), writes)
+                if len(writes) >= 64:
+                    self._remember(writes)
+            self._trip()
+            if remote:
+                workers = min(self.ctx.settings.llm.max_in_flight, len(remote))
+                with ThreadPoolExecutor(workers, thread_name_prefix="llm") as pool:
+                    futures = {pool.submit(self._attempt, items[i]): i for i in remote}
+                    pending = set(futures)
+                    try:
+                        while pending:
+                            # Everything finished by now is written in one statement: under
+                            # load answers batch up, and a kill loses only those in flight.
+                            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                            for future in done:
+                                i = futures[future]
+                                out[i] = self._settle(items[i], future.result(), writes)
+                            self._remember(writes)
+                            self._trip()
+                    except BaseException:
+                        pool.shutdown(wait=False, cancel_futures=True)
+                        raise
+        finally:
+            self._remember(writes)
+        for i in todo:
+            out[i] = out[first[items[i][0].request_id]]
+        return out
+
+    def _cached_many(self, request_ids: list[str]) -> dict[str, str]:
+        if not request_ids:
+            return {}
+        return dict(
+            self.ctx.store.con.execute(
+                "SELECT request_id, response_json FROM llm_cache "
+                "WHERE request_id IN (SELECT unnest(?))",
+                [sorted(set(request_ids))],
+            ).fetchall()
+        )
+
+    def _attempt(self, item: tuple[LLMRequest, str, Check | None]) -> _Outcome:
+        """Ask the backend, sending an invalid answer back with the problem, up to
+        `llm.invalid_answer_retries` times. Touches neither the store nor shared state, so
+        it runs in worker threads."""
+        request, _, check = item
         backend = self.backend_for(request.model)
-        attempt_request, attempts, reason = request, 0, ""
-        endpoint_failed = False
-        retries = self.ctx.settings.llm.invalid_answer_retries
-        while attempts <= retries:
-            attempts += 1
-            started = time.perf_counter()
+        outcome = _Outcome()
+        attempt_request = request
+        started = time.perf_counter()
+        while outcome.attempts <= self.ctx.settings.llm.invalid_answer_retries:
+            if self._stopped is not None:  # the endpoint's breaker tripped: send nothing more
+                outcome.skipped = True
+                break
+            outcome.attempts += 1
             try:
                 completion = backend.complete(attempt_request)
             except BackendError as err:
-                reason = redact(err.reason, self._secrets)
-                self.stats["backend_errors"] += 1
-                self._endpoint_failed(backend, err.status, reason)
-                endpoint_failed = True
+                outcome.reason = redact(err.reason, self._secrets)
+                outcome.status, outcome.endpoint_failed = err.status, True
+                self._count(backend, err.status, outcome.reason)
                 break  # the backend already retried transport errors
-            if backend.endpoint is not None:
-                self._streaks.pop(backend.endpoint, None)  # it answered: the endpoint works
-            self.stats["calls"] += 1
-            self.stats["prompt_tokens"] += completion.prompt_tokens
-            self.stats["completion_tokens"] += completion.completion_tokens
+            self._count(backend, None, None)
+            outcome.calls += 1
+            outcome.prompt_tokens += completion.prompt_tokens
+            outcome.completion_tokens += completion.completion_tokens
             try:
-                answer = parse_answer(completion.content, schema)
+                answer = parse_answer(completion.content, request.answer_schema)
                 problem = check(answer) if check else None
             except ValidationError as err:
                 problem = f"invalid answer: {err.errors()[0]['msg']}"
             if problem is None:
-                self._remember(request, backend, answer, completion, time.perf_counter() - started)
-                return answer
-            reason = problem
-            self.stats["invalid_answers"] += 1
+                outcome.answer = answer
+                break
+            outcome.reason = problem
+            outcome.invalid += 1
             attempt_request = request.model_copy(
                 update={
                     "messages": [
@@ -277,44 +357,85 @@ class LLMService:
                     ]
                 }
             )
-        prev = self._fail(request, item_key, reason, attempts)
-        if endpoint_failed and backend.endpoint is not None:
-            streak = self._streaks.get(backend.endpoint)
-            if streak is not None:
-                streak.held.setdefault(request.request_id, prev)
+        outcome.latency = time.perf_counter() - started
+        return outcome
+
+    def _settle(
+        self,
+        item: tuple[LLMRequest, str, Check | None],
+        outcome: _Outcome,
+        writes: list[tuple[LLMRequest, Backend, _Outcome]],
+    ) -> BaseModel | None:
+        """Account for one outcome (in the calling thread): statistics, the endpoint's
+        circuit breaker, the answer queued for the cache or the failure recorded."""
+        request, item_key, _ = item
+        backend = self.backend_for(request.model)
+        self.stats["calls"] += outcome.calls
+        self.stats["prompt_tokens"] += outcome.prompt_tokens
+        self.stats["completion_tokens"] += outcome.completion_tokens
+        self.stats["invalid_answers"] += outcome.invalid
+        held = self._held.setdefault(backend.endpoint or "", {})
+        if outcome.skipped:
+            return None
+        if outcome.endpoint_failed:
+            self.stats["backend_errors"] += 1
+        elif backend.endpoint is not None:
+            held.clear()  # it answered: the failures before were not the endpoint's
+        if outcome.answer is not None:
+            writes.append((request, backend, outcome))
+            return outcome.answer
+        prev = self._fail(request, item_key, outcome.reason, outcome.attempts)
+        self._failed_now.add(request.request_id)
+        if outcome.endpoint_failed and backend.endpoint is not None:
+            held.setdefault(request.request_id, prev)
         return None
 
-    def _endpoint_failed(self, backend: Backend, status: int | None, reason: str) -> None:
-        """Count a failed request against its endpoint; raise `EndpointError` when too many
-        failed in a row. The requests of that streak are not to blame, so their failure
-        records are put back as they were (else a broken key would get them given up)."""
+    def _count(self, backend: Backend, status: int | None, reason: str | None) -> None:
+        """The endpoint's circuit breaker (in worker threads, hence the lock): count a failed
+        request (`reason`) or reset on an answer; too many failures in a row stop it."""
         endpoint, llm = backend.endpoint, self.ctx.settings.llm
         if endpoint is None:
             return
-        streak = self._streaks.setdefault(endpoint, _Streak())
-        streak.failures += 1
-        streak.auth_errors = streak.auth_errors + 1 if status in _AUTH_STATUSES else 0
-        last = " ".join(reason.split())[:200]
-        if streak.auth_errors >= llm.max_auth_errors:
-            message = (
-                f"LLM endpoint {endpoint} refused the credentials {streak.auth_errors} times in "
-                f"a row ({last}): check VALACT_LLM__API_KEY (or OPENAI_API_KEY) and "
-                "VALACT_LLM__BASE_URL"
-            )
-        elif streak.failures >= llm.max_consecutive_failures:
-            message = (
-                f"LLM endpoint {endpoint} failed {streak.failures} requests in a row (last: "
-                f"{last}): check that it is up and serves the configured models, "
-                "VALACT_LLM__BASE_URL and llm.timeout_s"
-            )
-        else:
+        with self._lock:
+            streak = self._streaks.setdefault(endpoint, _Streak())
+            if reason is None:
+                streak.failures = streak.auth_errors = 0
+                return
+            streak.failures += 1
+            streak.auth_errors = streak.auth_errors + 1 if status in _AUTH_STATUSES else 0
+            last = " ".join(reason.split())[:200]
+            if streak.auth_errors >= llm.max_auth_errors:
+                message = (
+                    f"LLM endpoint {endpoint} refused the credentials {streak.auth_errors} times "
+                    f"in a row ({last}): check VALACT_LLM__API_KEY (or OPENAI_API_KEY) and "
+                    "VALACT_LLM__BASE_URL"
+                )
+            elif streak.failures >= llm.max_consecutive_failures:
+                message = (
+                    f"LLM endpoint {endpoint} failed {streak.failures} requests in a row (last: "
+                    f"{last}): check that it is up and serves the configured models, "
+                    "VALACT_LLM__BASE_URL and llm.timeout_s"
+                )
+            else:
+                return
+            if self._stopped is None:
+                self._stopped = (endpoint, redact(message, self._secrets))
+
+    def _trip(self) -> None:
+        """Raise the breaker's error. The requests of the failing streak are not to blame,
+        so their failure records are put back as they were (else a broken key would get them
+        given up)."""
+        if self._stopped is None:
             return
-        self._restore(streak.held)
-        del self._streaks[endpoint]
-        raise EndpointError(redact(message, self._secrets))
+        endpoint, message = self._stopped
+        self._stopped = None
+        self._streaks.pop(endpoint, None)
+        self._restore(self._held.pop(endpoint, {}))
+        raise EndpointError(message)
 
     def _restore(self, held: dict[str, LLMFailure | None]) -> None:
         for request_id, prev in held.items():
+            self._failed_now.discard(request_id)
             if prev is None:
                 self._failures.pop(request_id, None)
                 self.ctx.store.delete("llm_failures", "request_id = ?", [request_id])
@@ -322,36 +443,30 @@ class LLMService:
                 self._failures[request_id] = prev
                 self.ctx.store.put("llm_failures", [prev], self._prov, request_id)
 
-    def _remember(
-        self,
-        request: LLMRequest,
-        backend: Backend,
-        answer: BaseModel,
-        completion: Completion,
-        latency: float,
-    ) -> None:
-        store = self.ctx.store
-        store.put(
-            "llm_cache",
-            [
-                LLMCall(
-                    request_id=request.request_id,
-                    task=request.task,
-                    model=request.model,
-                    backend=backend.name,
-                    prompt_version=request.prompt_version,
-                    request_json=json.dumps(request.model_dump(mode="json"), ensure_ascii=False),
-                    response_json=answer.model_dump_json(),
-                    prompt_tokens=completion.prompt_tokens,
-                    completion_tokens=completion.completion_tokens,
-                    latency_s=round(latency, 4),
-                )
-            ],
-            self._prov,
-            request.request_id,
-        )
-        if self._failures.pop(request.request_id, None) is not None:
-            store.delete("llm_failures", "request_id = ?", [request.request_id])
+    def _remember(self, writes: list[tuple[LLMRequest, Backend, _Outcome]]) -> None:
+        """Write queued answers to the cache in one statement, and clear their failures."""
+        if not writes:
+            return
+        rows = [
+            LLMCall(
+                request_id=request.request_id,
+                task=request.task,
+                model=request.model,
+                backend=backend.name,
+                prompt_version=request.prompt_version,
+                request_json=json.dumps(request.model_dump(mode="json"), ensure_ascii=False),
+                response_json=outcome.answer.model_dump_json(),  # type: ignore[union-attr]
+                prompt_tokens=outcome.prompt_tokens,
+                completion_tokens=outcome.completion_tokens,
+                latency_s=round(outcome.latency, 4),
+            )
+            for request, backend, outcome in writes
+        ]
+        self.ctx.store.put("llm_cache", rows, self._prov, [r.request_id for r in rows])
+        cleared = [r.request_id for r in rows if self._failures.pop(r.request_id, None)]
+        if cleared:
+            self.ctx.store.delete("llm_failures", "request_id IN (SELECT unnest(?))", [cleared])
+        writes.clear()
 
     def _fail(
         self, request: LLMRequest, item_key: str, reason: str, attempts: int
