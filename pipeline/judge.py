@@ -145,19 +145,24 @@ def run(ctx: RunContext) -> StageReport:
             report.drop(decision.reason)
         return decision.keep
 
+    prefetched: set[str] = set()
+
     def ahead(post_ids: list[str]) -> None:
         """When the walk reaches a post not yet judged, ask for it and the posts it may reach
         next in one concurrent batch; the walk then reads those answers from the cache."""
-        if not post_ids or post_ids[0] in decided:
+        if not post_ids or post_ids[0] in decided or post_ids[0] in prefetched:
             return
-        todo = [p for p in post_ids if p not in decided]
+        todo = [p for p in post_ids if p not in decided and p not in prefetched]
+        prefetched.update(todo)
         posts = store.load(Post, where="post_id IN (SELECT unnest(?))", params=[todo])
         prefetch_votes(ctx, posts)
 
+    # Offline judges answer in microseconds: reading ahead would only judge posts not needed.
     window = max(1, s.llm.max_in_flight // 2)  # two judges per post
+    lookahead = None if s.offline else ahead
     for category in sorted(pool):
         ranked = lanes(((pid, sub) for pid, sub, _ in pool[category]), s.seed)
-        _, looked = take_turns(ranked, accepted, target, ahead=ahead, window=window)
+        _, looked = take_turns(ranked, accepted, target, ahead=lookahead, window=window)
         deferred += len(pool[category]) - looked
     report.inputs = report.processed + report.skipped
     if deferred:
