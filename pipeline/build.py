@@ -143,3 +143,10 @@ def print_summary(summary: RunSummary, console: Console | None = None) -> None:
     for name, r in summary.stages.items():
         for note in r.notes:
             console.print(f"  [dim]{name}[/dim]: {note}", highlight=False)
+        for model, u in r.usage.items():
+            console.print(
+                f"  [dim]{name}[/dim]: {model}: {u.get('calls', 0)} requests, "
+                f"{u.get('prompt_tokens', 0):,} prompt + {u.get('completion_tokens', 0):,} "
+                "completion tokens",
+                highlight=False,
+            )

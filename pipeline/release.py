@@ -285,6 +285,24 @@ def models_used(ctx: RunContext, rows: dict[str, list[BaseModel]]) -> dict[str, 
     }
 
 
+def tokens_behind(ctx: RunContext, rows: dict[str, list[BaseModel]]) -> dict[str, dict[str, int]]:
+    """Model -> requests and tokens of the answers behind the released rows (the judge votes
+    on their posts, their actions, their annotations), from the cache: what the release cost,
+    whichever run paid for it."""
+    posts = [r.post_id for r in rows["scenarios"]]  # type: ignore[attr-defined]
+    actions = [a.action_id for a in rows["actions"]]  # type: ignore[attr-defined]
+    used = ctx.store.query(
+        "SELECT model, count(*) AS requests, sum(prompt_tokens) AS prompt_tokens, "
+        "sum(completion_tokens) AS completion_tokens FROM llm_cache WHERE request_id IN ("
+        "SELECT request_id FROM judge_votes WHERE post_id IN (SELECT unnest(?)) "
+        "UNION SELECT request_id FROM actions WHERE action_id IN (SELECT unnest(?)) "
+        "UNION SELECT request_id FROM annotations WHERE action_id IN (SELECT unnest(?))) "
+        "GROUP BY model ORDER BY model",
+        [posts, actions, actions],
+    )
+    return {r.pop("model"): {k: int(v or 0) for k, v in r.items()} for r in used}
+
+
 def run(ctx: RunContext) -> StageReport:
     s = ctx.settings
     report = start_report(ctx, STAGE, VERSION, "release")
@@ -340,6 +358,7 @@ def run(ctx: RunContext) -> StageReport:
         "partial": missing or None,  # what was missing when a partial release was allowed
         "counts": {k: len(v) for k, v in rows.items()},
         "models": models_used(ctx, rows),
+        "tokens": tokens_behind(ctx, rows),
         "agreement": agreement(annotations),
         "settings": s.public_dict(),
     }

@@ -35,12 +35,27 @@ class Stage:
         failure (a `PipelineError`; an `OSError` such as a full disk or a read-only folder)
         becomes the report's one-line `error`, and the build stops after it."""
         start = time.perf_counter()
+        before = ctx._llm.usage() if ctx._llm is not None else {}
         try:
             report = self.run(ctx)
         except (PipelineError, OSError, duckdb.IOException) as err:
             report = StageReport(stage=self.name, version="", signature="", error=describe(err))
         report.seconds = round(time.perf_counter() - start, 3)
+        if ctx._llm is not None:  # what this stage sent to each model
+            report.usage = usage_since(ctx._llm.usage(), before)
         return report
+
+
+def usage_since(
+    now: dict[str, dict[str, int]], before: dict[str, dict[str, int]]
+) -> dict[str, dict[str, int]]:
+    """Per-model counts added since `before`, models with nothing new left out."""
+    out = {}
+    for model, counts in now.items():
+        diff = {k: v - before.get(model, {}).get(k, 0) for k, v in counts.items()}
+        if any(diff.values()):
+            out[model] = diff
+    return out
 
 
 STAGES: list[Stage] = [

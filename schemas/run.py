@@ -22,6 +22,8 @@ class StageReport(BaseModel):
     seconds: float = 0.0
     # A problem the user must fix (one line); the build stops after this stage.
     error: str | None = None
+    # model -> {"calls", "prompt_tokens", "completion_tokens"} sent by this stage
+    usage: dict[str, dict[str, int]] = Field(default_factory=dict)
 
     def drop(self, reason: str, n: int = 1) -> None:
         if n:

@@ -185,3 +185,12 @@ def test_whole_pipeline_through_an_openai_compatible_endpoint(
     ]
     values = {(model, m.group(1)) for model, m in asked if m}
     assert values == {(g, v.value) for g in ("gen-a", "gen-b") for v in SchwartzValue}
+    # Requests and tokens per stage and model in the run summary, and behind the release.
+    usage = summary.stages["generate"].usage
+    assert set(usage) == {"gen-a", "gen-b"}
+    assert all(u["calls"] == 20 and u["prompt_tokens"] > 0 for u in usage.values())
+    assert set(summary.stages["judge"].usage) <= {"gpt-4o-mini", "llama-3.1-8b-instruct"}
+    manifest = json.loads((s.releases_dir / s.release.version / "manifest.json").read_text())
+    tokens = manifest["tokens"]
+    assert {"gen-a", "gen-b", "gpt-4o-mini"} <= set(tokens)
+    assert tokens["gen-a"]["requests"] == 20 and tokens["gen-a"]["completion_tokens"] > 0

@@ -177,6 +177,7 @@ class LLMService:
         self._lock = threading.Lock()
         self._stopped: tuple[str, str] | None = None  # (endpoint, message) once tripped
         self._held: dict[str, dict[str, LLMFailure | None]] = {}  # failures of a streak
+        self._usage: dict[str, Counter[str]] = {}  # model -> calls and tokens, this run
         self._failed_now: set[str] = set()  # failed in this run: not asked again until the next
 
     def prompt_version(self, task: Task, model: str) -> str:
@@ -370,6 +371,11 @@ class LLMService:
         circuit breaker, the answer queued for the cache or the failure recorded."""
         request, item_key, _ = item
         backend = self.backend_for(request.model)
+        if outcome.calls:
+            used = self._usage.setdefault(request.model, Counter())
+            used["calls"] += outcome.calls
+            used["prompt_tokens"] += outcome.prompt_tokens
+            used["completion_tokens"] += outcome.completion_tokens
         self.stats["calls"] += outcome.calls
         self.stats["prompt_tokens"] += outcome.prompt_tokens
         self.stats["completion_tokens"] += outcome.completion_tokens
@@ -496,6 +502,10 @@ class LLMService:
 
     def snapshot(self) -> Counter[str]:
         return Counter(self.stats)
+
+    def usage(self) -> dict[str, dict[str, int]]:
+        """Requests sent and tokens used so far, per model (what a stage's report shows)."""
+        return {model: dict(c) for model, c in sorted(self._usage.items())}
 
     def notes(self, since: Counter[str] | None = None) -> list[str]:
         """Call statistics since a snapshot, for a stage's report."""
