@@ -175,27 +175,12 @@ def _per_scenario(
     groups: dict[tuple[str, str], list[tuple[str, Scenario, SchwartzValue]]] = {}
     for aid, sc, generator, value in todo:
         groups.setdefault((sc.scenario_id, generator), []).append((aid, sc, value))
-    rules = ctx.settings.generation
     keys = list(groups)
     for start in range(0, len(keys), _CHUNK):  # first requests concurrently, into the cache
         ctx.llm.ask_many(
             [
-                (
-                    _actions_request(
-                        ctx,
-                        generator,
-                        generate_all_messages(
-                            groups[sid, generator][0][1].title,
-                            groups[sid, generator][0][1].text,
-                            rules,
-                        ),
-                        groups[sid, generator][0][1],
-                        list(SchwartzValue),
-                    ),
-                    f"{sid}:{generator}",
-                    None,
-                )
-                for sid, generator in keys[start : start + _CHUNK]
+                (_first_request(ctx, groups[key][0][1], key[1]), f"{key[0]}:{key[1]}", None)
+                for key in keys[start : start + _CHUNK]
             ]
         )
     for (_, generator), group in groups.items():
@@ -224,6 +209,12 @@ def _actions_request(
     return request.model_copy(update={"max_tokens": ctx.settings.llm.max_tokens * len(values)})
 
 
+def _first_request(ctx: RunContext, sc: Scenario, generator: str) -> LLMRequest:
+    """The request for all ten actions of a scenario (prefetched concurrently, then read)."""
+    messages = generate_all_messages(sc.title, sc.text, ctx.settings.generation)
+    return _actions_request(ctx, generator, messages, sc, list(SchwartzValue))
+
+
 def scenario_actions(
     ctx: RunContext, sc: Scenario, generator: str, sent_back: Counter[str]
 ) -> dict[SchwartzValue, tuple[str, str]]:
@@ -238,8 +229,8 @@ def scenario_actions(
     """
     rules = ctx.settings.generation
     model_written = not generator.startswith(OFFLINE_PREFIX)
-    messages = generate_all_messages(sc.title, sc.text, rules)
-    first = _actions_request(ctx, generator, messages, sc, list(SchwartzValue))
+    first = _first_request(ctx, sc, generator)
+    messages = first.messages
     answer = ctx.llm.ask(first, item_key=f"{sc.scenario_id}:{generator}")
     if answer is None:
         return {}

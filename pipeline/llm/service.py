@@ -224,13 +224,7 @@ class LLMService:
 
     def prepare(self, requests: list[LLMRequest]) -> None:
         """Let each backend batch the work for the requests that are not cached yet."""
-        ids = [r.request_id for r in requests]
-        hit = {
-            row["request_id"]
-            for row in self.ctx.store.query(
-                "SELECT request_id FROM llm_cache WHERE request_id IN (SELECT unnest(?))", [ids]
-            )
-        }
+        hit = self._cached_many([r.request_id for r in requests])
         by_backend: dict[str, list[LLMRequest]] = {}
         for r in requests:
             if r.request_id not in hit:
