@@ -18,10 +18,11 @@ from pipeline.stages import STAGES
 
 
 @flow(name="build_dataset")
-def build_dataset(config: str | None = None) -> dict[str, Any]:
-    """Build (or refresh) a ValAct release; returns the run summary."""
+def build_dataset(config: str | None = None, progress: bool = False) -> dict[str, Any]:
+    """Build (or refresh) a ValAct release; returns the run summary. `progress` draws bars
+    (for a run started from a terminal; a deployment's logs want none)."""
     settings = load_settings(Path(config) if config else None)
-    with open_run(settings) as (ctx, summary):
+    with open_run(settings, progress=progress) as (ctx, summary):
         for stage in STAGES:
             stage_task = task(stage.execute, name=stage.name, cache_policy=NO_CACHE)  # type: ignore[call-overload]
             report = summary.stages[stage.name] = stage_task(ctx)

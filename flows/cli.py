@@ -20,6 +20,7 @@ from rich.console import Console
 from pipeline.build import backend_banner, print_summary, run_stages
 from pipeline.errors import PipelineError, describe
 from pipeline.lock import run_lock
+from pipeline.progress import Progress
 from pipeline.settings import Settings, load_settings
 from pipeline.stages import BY_NAME, STAGES
 from pipeline.store import Store, StoreSchemaError
@@ -32,6 +33,14 @@ console = Console(width=max(Console().width, 120))  # room for the summary table
 ConfigOpt = Annotated[
     Path | None,
     typer.Option("--config", "-c", help="TOML settings (default: $VALACT_CONFIG or ./valact.toml)"),
+]
+ProgressOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--progress/--no-progress",
+        help="Progress bars with rate and ETA (default: when stderr is a terminal)",
+        show_default=False,
+    ),
 ]
 
 
@@ -100,6 +109,7 @@ def _finish(summary: RunSummary, settings: Settings) -> None:
 def build(
     config: ConfigOpt = None,
     prefect: Annotated[bool, typer.Option(help="Run as the Prefect flow")] = True,
+    progress: ProgressOpt = None,
 ) -> None:
     """Build or refresh the release: every stage, skipping what is already done."""
     _quiet_libraries()
@@ -113,21 +123,24 @@ def build(
             from flows.build_dataset import build_dataset
 
             summary = RunSummary.model_validate(
-                build_dataset(config=str(config) if config else None)
+                build_dataset(
+                    config=str(config) if config else None,
+                    progress=Progress(progress).enabled,
+                )
             )
         else:
-            summary = run_stages(settings)
+            summary = run_stages(settings, progress=progress)
     _finish(summary, settings)
 
 
 def _stage_command(name: str) -> None:
     stage = BY_NAME[name]
 
-    def command(config: ConfigOpt = None) -> None:
+    def command(config: ConfigOpt = None, progress: ProgressOpt = None) -> None:
         _quiet_libraries()
         settings = _settings(config)
         with run_lock(settings.processed_dir):
-            summary = run_stages(settings, [stage])
+            summary = run_stages(settings, [stage], progress=progress)
         print_summary(summary, console)
         if summary.error:
             _fail("error", summary.error)
@@ -199,6 +212,59 @@ def retry_failed(config: ConfigOpt = None) -> None:
     with Store.open(settings.db_path) as store:
         n = reopen_failures(store)
     console.print(f"{n} given-up requests re-opened: the next build asks them again")
+
+
+@app.command()
+def estimate(config: ConfigOpt = None) -> None:
+    """Requests, tokens and cost of a build before it runs (cached answers excluded)."""
+    from rich.table import Table
+
+    from pipeline.context import RunContext
+    from pipeline.estimate import estimate as estimate_build
+
+    settings = _settings(config)
+    with Store.open(settings.db_path) as store:
+        ctx = RunContext(settings=settings, store=store, run_id="estimate")
+        lines, notes = estimate_build(settings, store, ctx.llm)
+    table = Table(title="Estimated model requests of a build")
+    for col in (
+        "stage",
+        "model",
+        "endpoint",
+        "requests",
+        "cached",
+        "to send",
+        "input tokens",
+        "output tokens",
+        "cost (USD)",
+    ):
+        table.add_column(col, justify="left" if col in ("stage", "model", "endpoint") else "right")
+    for line in lines:
+        table.add_row(
+            line.stage,
+            line.model,
+            line.endpoint,
+            f"{line.requests:,}",
+            f"{line.cached:,}",
+            f"{line.to_send:,}",
+            f"{line.prompt_tokens:,}",
+            f"{line.completion_tokens:,}",
+            f"{line.cost_usd:,.2f}",
+        )
+    total = sum(line.cost_usd for line in lines)
+    sent = sum(line.to_send for line in lines)
+    table.add_row("total", "", "", "", "", f"{sent:,}", "", "", f"{total:,.2f}")
+    console.print(table)
+    for note in notes:
+        console.print(f"  {note}", highlight=False)
+    cap = settings.llm.spend_cap_usd
+    if cap is not None and total > cap:
+        console.print(
+            f"[yellow]The estimate (${total:,.2f}) is above llm.spend_cap_usd "
+            f"(${cap:,.2f}):[/yellow]"
+            " the build will stop at the cap; run it again to go on.",
+            highlight=False,
+        )
 
 
 @app.command("config")

@@ -60,29 +60,32 @@ def run(ctx: RunContext) -> StageReport:
         )
         pending.append((action, request, wanted[action_id, annotator]))
     ctx.llm.prepare([r for _, r, _ in pending])
-    for start in range(0, len(pending), _CHUNK):  # concurrent requests, rows written per chunk
-        chunk = pending[start : start + _CHUNK]
-        rows: list[Annotation] = []
-        inputs: list[str] = []
-        answers = ctx.llm.ask_many([(r, action.action_id, None) for action, r, _ in chunk])
-        for (action, request, key_inputs), answer in zip(chunk, answers, strict=True):
-            report.processed += 1
-            if answer is None:
-                report.drop("annotation_failed")
-                continue
-            assert isinstance(answer, AnnotationAnswer)
-            rows.append(
-                Annotation(
-                    action_id=action.action_id,
-                    annotator=request.model,
-                    value=action.value,
-                    predicted_value=answer.value.value,
-                    agrees=answer.value.value == action.value,
-                    request_id=request.request_id,
-                )
+    with ctx.progress.track("annotate", len(pending)) as advance:
+        for start in range(0, len(pending), _CHUNK):  # concurrent requests, rows written per chunk
+            chunk = pending[start : start + _CHUNK]
+            rows: list[Annotation] = []
+            inputs: list[str] = []
+            answers = ctx.llm.ask_many(
+                [(r, action.action_id, None) for action, r, _ in chunk], progress=advance
             )
-            inputs.append(key_inputs)
-        report.outputs += store.put("annotations", rows, prov, inputs)
+            for (action, request, key_inputs), answer in zip(chunk, answers, strict=True):
+                report.processed += 1
+                if answer is None:
+                    report.drop("annotation_failed")
+                    continue
+                assert isinstance(answer, AnnotationAnswer)
+                rows.append(
+                    Annotation(
+                        action_id=action.action_id,
+                        annotator=request.model,
+                        value=action.value,
+                        predicted_value=answer.value.value,
+                        agrees=answer.value.value == action.value,
+                        request_id=request.request_id,
+                    )
+                )
+                inputs.append(key_inputs)
+            report.outputs += store.put("annotations", rows, prov, inputs)
     stats = agreement(store.load(Annotation))
     (s.processed_dir / "agreement.json").write_text(json.dumps(stats, indent=2) + "\n")
     for name, a in stats["annotators"].items():

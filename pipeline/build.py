@@ -17,6 +17,7 @@ from rich.table import Table
 
 from pipeline.context import RunContext
 from pipeline.errors import describe
+from pipeline.progress import Progress
 from pipeline.settings import Settings, redact_url
 from pipeline.stages import STAGES, Stage
 from pipeline.store import Store
@@ -47,11 +48,12 @@ def backend_banner(settings: Settings) -> str:
 
 @contextmanager
 def open_run(
-    settings: Settings, embedder: Embedder | None = None
+    settings: Settings, embedder: Embedder | None = None, progress: bool | None = False
 ) -> Iterator[tuple[RunContext, RunSummary]]:
     """A run context over the store, and its summary, written however the run ends.
 
-    `embedder` lets a caller that builds many times (tests, benchmarks) load the model once."""
+    `embedder` lets a caller that builds many times (tests, benchmarks) load the model once;
+    `progress` shows progress bars (None: when stderr is a terminal)."""
     settings.processed_dir.mkdir(parents=True, exist_ok=True)
     run_id = new_run_id()
     summary = RunSummary(
@@ -64,12 +66,19 @@ def open_run(
     )
     with Store.open(settings.db_path) as store:
         summary.notes += store.notes
-        ctx = RunContext(settings=settings, store=store, run_id=run_id, _embedder=embedder)
+        ctx = RunContext(
+            settings=settings,
+            store=store,
+            run_id=run_id,
+            _embedder=embedder,
+            progress=Progress(progress),
+        )
         try:
             yield ctx, summary
         finally:
             summary.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
             summary.placeholder_actions = store.count("actions", "placeholder") > 0
+            summary.cost_usd = round(ctx._llm.spend.spent_usd, 6) if ctx._llm else 0.0
             release = summary.stages.get("release")
             if release and (release.outputs or release.skipped):
                 summary.release_dir = str(settings.releases_dir / settings.release.version)
@@ -99,11 +108,14 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def run_stages(
-    settings: Settings, stages: list[Stage] | None = None, embedder: Embedder | None = None
+    settings: Settings,
+    stages: list[Stage] | None = None,
+    embedder: Embedder | None = None,
+    progress: bool | None = False,
 ) -> RunSummary:
     """Run stages in order without an orchestrator, stopping at a stage that reports an
     error the user must fix."""
-    with open_run(settings, embedder) as (ctx, summary):
+    with open_run(settings, embedder, progress) as (ctx, summary):
         for stage in stages or STAGES:
             report = summary.stages[stage.name] = stage.execute(ctx)
             if report.error:
@@ -145,8 +157,11 @@ def print_summary(summary: RunSummary, console: Console | None = None) -> None:
             console.print(f"  [dim]{name}[/dim]: {note}", highlight=False)
         for model, u in r.usage.items():
             console.print(
-                f"  [dim]{name}[/dim]: {model}: {u.get('calls', 0)} requests, "
-                f"{u.get('prompt_tokens', 0):,} prompt + {u.get('completion_tokens', 0):,} "
-                "completion tokens",
+                f"  [dim]{name}[/dim]: {model}: {u.get('calls', 0):.0f} requests, "
+                f"{u.get('prompt_tokens', 0):,.0f} prompt + {u.get('completion_tokens', 0):,.0f} "
+                f"completion tokens, ${u.get('cost_usd', 0):.4f}",
                 highlight=False,
             )
+    spent = sum(u.get("cost_usd", 0) for r in summary.stages.values() for u in r.usage.values())
+    if spent:
+        console.print(f"  model requests this run: ${spent:.4f}", highlight=False)

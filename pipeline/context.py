@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pipeline.progress import Progress
 from pipeline.reuse import digest
 from pipeline.settings import Settings
 from pipeline.store import Provenance, Store
@@ -27,6 +28,7 @@ class RunContext:
     run_id: str
     _embedder: Embedder | None = field(default=None, repr=False)
     _llm: LLMService | None = field(default=None, repr=False)
+    progress: Progress = field(default_factory=Progress, repr=False)
 
     @property
     def embedder(self) -> Embedder:

@@ -43,7 +43,8 @@ def embed_posts(ctx: RunContext, posts: list[Post], prov: Provenance) -> np.ndar
     }
     missing = {sha: text for sha, text in zip(shas, texts, strict=True) if sha not in cached}
     if missing:
-        vecs = embedder.encode(list(missing.values()))
+        with ctx.progress.track("dedup: embedding", len(missing)) as advance:
+            vecs = embedder.encode(list(missing.values()), advance)
         rows = [
             Embedding(text_sha=sha, model=embedder.name, vector=v.tolist())
             for sha, v in zip(missing, vecs, strict=True)

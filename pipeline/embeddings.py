@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -36,15 +37,23 @@ class Embedder:
             self._model = SentenceTransformer(str(self.path), device="cpu")
         return self._model
 
-    def encode(self, texts: list[str]) -> np.ndarray:
+    def encode(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         """Unit-normalised float32 vectors, so a dot product is the cosine similarity."""
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
-        vecs = self._load().encode(
-            texts,
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            show_progress_bar=False,
-            convert_to_numpy=True,
-        )
-        return np.asarray(vecs, dtype=np.float32)
+        step = self.batch_size * 8 if progress else len(texts)
+        parts = []
+        for start in range(0, len(texts), step):
+            part = texts[start : start + step]
+            parts.append(
+                self._load().encode(
+                    part,
+                    batch_size=self.batch_size,
+                    normalize_embeddings=True,
+                    show_progress_bar=False,
+                    convert_to_numpy=True,
+                )
+            )
+            if progress:
+                progress(len(part))
+        return np.asarray(np.concatenate(parts), dtype=np.float32)

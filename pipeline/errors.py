@@ -16,6 +16,15 @@ class EndpointError(PipelineError):
     """A model endpoint that cannot be used (refused credentials, failing every request)."""
 
 
+class SpendCapReached(PipelineError):
+    """The run's model requests would cost more than `llm.spend_cap_usd`; what was answered
+    is stored and the next run goes on from there."""
+
+
+class BatchPending(PipelineError):
+    """A Batch API job is still running at the endpoint; the next run collects it."""
+
+
 def describe(err: BaseException) -> str:
     """One line for an expected failure: what happened, to which path, what to do."""
     import errno

@@ -23,6 +23,8 @@ from pydantic import BaseModel
 
 from pipeline.context import SAMPLING, RunContext, start_report
 from pipeline.llm.prompts import generate_again_message, generate_all_messages, generate_messages
+from pipeline.llm.service import Check
+from pipeline.progress import Advance
 from pipeline.reuse import digest, plan
 from pipeline.settings import OFFLINE_PREFIX, GenerationSettings
 from pipeline.text import clean, words
@@ -150,6 +152,16 @@ _CHUNK = 256  # requests asked concurrently before their rows are written
 
 def _per_value(ctx: RunContext, todo: list[tuple[str, Scenario, str, SchwartzValue]]) -> Made:
     check = check_action(ctx.settings.generation)
+    with ctx.progress.track("generate", len(todo)) as advance:
+        yield from _per_value_chunks(ctx, todo, check, advance)
+
+
+def _per_value_chunks(
+    ctx: RunContext,
+    todo: list[tuple[str, Scenario, str, SchwartzValue]],
+    check: Check,
+    advance: Advance,
+) -> Made:
     for start in range(0, len(todo), _CHUNK):  # asked concurrently, a chunk at a time
         chunk = todo[start : start + _CHUNK]
         requests = [
@@ -162,7 +174,8 @@ def _per_value(ctx: RunContext, todo: list[tuple[str, Scenario, str, SchwartzVal
             for _, sc, generator, value in chunk
         ]
         answers = ctx.llm.ask_many(
-            [(r, aid, check) for r, (aid, *_) in zip(requests, chunk, strict=True)]  # type: ignore[misc]
+            [(r, aid, check) for r, (aid, *_) in zip(requests, chunk, strict=True)],  # type: ignore[misc]
+            progress=advance,
         )
         for (aid, *_), request, answer in zip(chunk, requests, answers, strict=True):
             assert answer is None or isinstance(answer, ActionAnswer)
@@ -176,13 +189,15 @@ def _per_scenario(
     for aid, sc, generator, value in todo:
         groups.setdefault((sc.scenario_id, generator), []).append((aid, sc, value))
     keys = list(groups)
-    for start in range(0, len(keys), _CHUNK):  # first requests concurrently, into the cache
-        ctx.llm.ask_many(
-            [
-                (_first_request(ctx, groups[key][0][1], key[1]), f"{key[0]}:{key[1]}", None)
-                for key in keys[start : start + _CHUNK]
-            ]
-        )
+    with ctx.progress.track("generate", len(keys)) as advance:
+        for start in range(0, len(keys), _CHUNK):  # first requests concurrently, into the cache
+            ctx.llm.ask_many(
+                [
+                    (_first_request(ctx, groups[key][0][1], key[1]), f"{key[0]}:{key[1]}", None)
+                    for key in keys[start : start + _CHUNK]
+                ],
+                progress=advance,
+            )
     for (_, generator), group in groups.items():
         made = scenario_actions(ctx, group[0][1], generator, sent_back)
         for aid, _, value in group:

@@ -13,10 +13,13 @@ sampling settings are unchanged.
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 from pipeline.context import SAMPLING, RunContext, start_report
 from pipeline.llm.prompts import judge_messages
+from pipeline.progress import Advance
 from pipeline.selection import lanes, take_turns
+from pipeline.settings import Settings
 from schemas import JudgeAnswer, JudgeVote, LLMRequest, PanelDecision, Post
 from schemas.run import StageReport
 
@@ -70,12 +73,14 @@ def _request(ctx: RunContext, post: Post, model: str) -> LLMRequest:
     )
 
 
-def prefetch_votes(ctx: RunContext, posts: list[Post]) -> None:
+def prefetch_votes(ctx: RunContext, posts: list[Post], progress: Advance | None = None) -> None:
     """Ask both judges about the posts concurrently, then the tiebreaker where they split;
     the answers land in the cache, where `judge_post` finds them."""
     judges, tiebreaker = ctx.settings.judge_models()
     pairs = [(post, m) for post in posts for m in judges]
-    answers = ctx.llm.ask_many([(_request(ctx, p, m), p.post_id, None) for p, m in pairs])
+    answers = ctx.llm.ask_many(
+        [(_request(ctx, p, m), p.post_id, None) for p, m in pairs], progress=progress
+    )
     votes: dict[str, list[bool | None]] = {}
     for (post, _), answer in zip(pairs, answers, strict=True):
         votes.setdefault(post.post_id, []).append(
@@ -155,17 +160,30 @@ def run(ctx: RunContext) -> StageReport:
         todo = [p for p in post_ids if p not in decided and p not in prefetched]
         prefetched.update(todo)
         posts = store.load(Post, where="post_id IN (SELECT unnest(?))", params=[todo])
-        prefetch_votes(ctx, posts)
+        prefetch_votes(ctx, posts, advance)
 
     # Offline judges answer in microseconds: reading ahead would only judge posts not needed.
-    window = max(1, s.llm.max_in_flight // 2)  # two judges per post
+    window = judge_window(s)
     lookahead = None if s.offline else ahead
-    for category in sorted(pool):
-        ranked = lanes(((pid, sub) for pid, sub, _ in pool[category]), s.seed)
-        _, looked = take_turns(ranked, accepted, target, ahead=lookahead, window=window)
-        deferred += len(pool[category]) - looked
+    # Requests for the posts the quotas are likely to need (the walk stops when they are met).
+    likely = sum(min(len(p), 2 * target) for p in pool.values()) * len(s.judge_models()[0])
+    with ctx.progress.track("judge", likely) as advance:
+        for category in sorted(pool):
+            ranked = lanes(((pid, sub) for pid, sub, _ in pool[category]), s.seed)
+            _, looked = take_turns(ranked, accepted, target, ahead=lookahead, window=window)
+            deferred += len(pool[category]) - looked
     report.inputs = report.processed + report.skipped
     if deferred:
         report.notes.append(f"{deferred} posts not judged: category quotas ({target}) met")
     report.notes += ctx.llm.notes(since=before)
     return report
+
+
+def judge_window(s: Settings) -> int:
+    """Posts per wave: enough to keep the judges' endpoints busy (each post asks every judge,
+    so an endpoint serving both takes two requests a post)."""
+    if s.offline:
+        return 1
+    judges, _ = s.judge_models()
+    share = Counter(s.llm.endpoint_name(m) for m in judges)
+    return max(1, min(s.llm.limits(name).max_in_flight // n for name, n in share.items() if name))

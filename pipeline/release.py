@@ -285,22 +285,37 @@ def models_used(ctx: RunContext, rows: dict[str, list[BaseModel]]) -> dict[str, 
     }
 
 
-def tokens_behind(ctx: RunContext, rows: dict[str, list[BaseModel]]) -> dict[str, dict[str, int]]:
-    """Model -> requests and tokens of the answers behind the released rows (the judge votes
-    on their posts, their actions, their annotations), from the cache: what the release cost,
-    whichever run paid for it."""
+def tokens_behind(ctx: RunContext, rows: dict[str, list[BaseModel]]) -> dict[str, dict[str, float]]:
+    """Model -> requests, tokens and cost of the answers behind the released rows (the judge
+    votes on their posts, their actions, their annotations), from the cache: what the release
+    cost, whichever run paid for it. Cost is at the configured prices, with the batch discount
+    for answers that came through the Batch API."""
     posts = [r.post_id for r in rows["scenarios"]]  # type: ignore[attr-defined]
     actions = [a.action_id for a in rows["actions"]]  # type: ignore[attr-defined]
     used = ctx.store.query(
-        "SELECT model, count(*) AS requests, sum(prompt_tokens) AS prompt_tokens, "
-        "sum(completion_tokens) AS completion_tokens FROM llm_cache WHERE request_id IN ("
+        "SELECT model, backend = 'openai-batch' AS batch, count(*) AS requests, "
+        "sum(prompt_tokens) AS prompt_tokens, sum(completion_tokens) AS completion_tokens "
+        "FROM llm_cache WHERE request_id IN ("
         "SELECT request_id FROM judge_votes WHERE post_id IN (SELECT unnest(?)) "
         "UNION SELECT request_id FROM actions WHERE action_id IN (SELECT unnest(?)) "
         "UNION SELECT request_id FROM annotations WHERE action_id IN (SELECT unnest(?))) "
-        "GROUP BY model ORDER BY model",
+        "GROUP BY ALL ORDER BY ALL",
         [posts, actions, actions],
     )
-    return {r.pop("model"): {k: int(v or 0) for k, v in r.items()} for r in used}
+    llm = ctx.settings.llm
+    out: dict[str, dict[str, float]] = {}
+    for r in used:
+        model, tokens = r["model"], out.setdefault(r["model"], {"cost_usd": 0.0})
+        for k in ("requests", "prompt_tokens", "completion_tokens"):
+            tokens[k] = tokens.get(k, 0) + int(r[k] or 0)
+        cost = llm.cost(model, r["prompt_tokens"] or 0, r["completion_tokens"] or 0)
+        if r["batch"] and (name := llm.endpoint_name(model)):
+            cost *= llm.limits(name).batch_price_factor
+        tokens["cost_usd"] = round(tokens["cost_usd"] + cost, 6)
+    return {
+        m: {**{k: v for k, v in t.items() if k != "cost_usd"}, "cost_usd": t["cost_usd"]}
+        for m, t in out.items()
+    }
 
 
 def run(ctx: RunContext) -> StageReport:

@@ -151,15 +151,77 @@ class DedupSettings(StrictModel):
     max_chars: int = Field(2_000, ge=100)
 
 
-class LLMSettings(StrictModel):
-    """An OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp server).
+ENDPOINT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+ENV_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+DEFAULT_ENDPOINT = "default"
 
-    Only an explicit base URL turns model calls on, so an OPENAI_API_KEY in someone's shell
-    never makes `make dataset` spend money; that key is used when no VALACT key is given.
+
+class Price(StrictModel):
+    """US dollars per million tokens."""
+
+    input_usd_per_mtok: float = Field(0.0, ge=0)
+    output_usd_per_mtok: float = Field(0.0, ge=0)
+
+
+class EndpointLimits(StrictModel):
+    """What one endpoint allows and costs. Limits are the provider's (or the server's
+    capacity); leaving one unset means no limit."""
+
+    max_in_flight: int = Field(32, ge=1, le=1024)
+    requests_per_minute: float | None = Field(None, gt=0)
+    tokens_per_minute: float | None = Field(None, gt=0)
+    input_usd_per_mtok: float = Field(0.0, ge=0)
+    output_usd_per_mtok: float = Field(0.0, ge=0)
+    # Model -> price, where one endpoint serves models at different prices.
+    prices: dict[str, Price] = {}
+    # Send uncached requests through the OpenAI Batch API (files + batches endpoints).
+    batch: bool = False
+    # The provider's discount on batch requests (OpenAI: half price).
+    batch_price_factor: float = Field(0.5, ge=0, le=1)
+
+    def price(self, model: str) -> Price:
+        return self.prices.get(model) or Price(
+            input_usd_per_mtok=self.input_usd_per_mtok,
+            output_usd_per_mtok=self.output_usd_per_mtok,
+        )
+
+
+class EndpointSettings(EndpointLimits):
+    """A named OpenAI-compatible endpoint (`[llm.endpoints.NAME]`) and the models it serves."""
+
+    base_url: str
+    # The environment variable holding the key (the key itself never goes in a file); unset
+    # for local servers that take none.
+    api_key_env: (
+        Annotated[
+            str,
+            AfterValidator(matches(ENV_VAR_NAME, "an environment variable name (A-Z, 0-9, _)")),
+        ]
+        | None
+    ) = None
+    models: list[str] = Field(min_length=1)
+
+
+class LLMSettings(EndpointLimits):
+    """OpenAI-compatible endpoints (OpenAI, vLLM, Ollama, llama.cpp server, Together, ...).
+
+    `base_url` (with `api_key` and the limits on this section) is the shorthand for one
+    endpoint, "default", that serves every model no named endpoint lists. Only an explicit
+    endpoint turns model calls on, so an OPENAI_API_KEY in someone's shell never makes
+    `make dataset` spend money; that key is used when no VALACT key is given.
     """
 
     base_url: str | None = None
     api_key: SecretStr | None = None
+    endpoints: dict[
+        Annotated[
+            str,
+            AfterValidator(
+                matches(ENDPOINT_NAME, "an endpoint name: 1-32 lowercase letters, digits, - or _")
+            ),
+        ],
+        EndpointSettings,
+    ] = {}
     timeout_s: float = Field(60.0, gt=0)
     max_retries: int = Field(4, ge=0)
     temperature: float = Field(0.0, ge=0, le=2)
@@ -171,18 +233,75 @@ class LLMSettings(StrictModel):
     # Circuit breaker per endpoint: stop the stage after this many authentication errors
     # (401/403) in a row, or this many failed requests of any kind in a row.
     max_auth_errors: int = Field(3, ge=1)
-    # Requests in flight at once per endpoint (threads share one HTTP client).
-    max_in_flight: int = Field(32, ge=1, le=1024)
     max_consecutive_failures: int = Field(20, ge=1)
+    # Stop a run's model stages before their requests would cost more than this (US dollars,
+    # at the endpoints' prices); answers so far are kept and the next run goes on from there.
+    spend_cap_usd: float | None = Field(None, ge=0)
+    # Batch API: how often to poll a batch, and how long one run waits for it before stopping
+    # cleanly (the next run collects the same batch).
+    batch_poll_s: float = Field(30.0, gt=0)
+    batch_max_wait_s: float = Field(3600.0, ge=0)
+
+    @model_validator(mode="after")
+    def _one_endpoint_per_model(self) -> LLMSettings:
+        seen: dict[str, str] = {}
+        for name, endpoint in self.endpoints.items():
+            for model in endpoint.models:
+                if model in seen:
+                    raise ValueError(
+                        f"model {model!r} is listed by endpoints {seen[model]!r} and {name!r}"
+                    )
+                seen[model] = name
+        if DEFAULT_ENDPOINT in self.endpoints:
+            raise ValueError(
+                f"{DEFAULT_ENDPOINT!r} names the llm.base_url endpoint; give yours another name"
+            )
+        return self
 
     @property
     def configured(self) -> bool:
-        return bool(self.base_url)
+        return bool(self.base_url or self.endpoints)
 
-    def key(self) -> str:
+    def endpoint_name(self, model: str) -> str | None:
+        """The endpoint serving `model`: the named one listing it, else the default one."""
+        for name, endpoint in self.endpoints.items():
+            if model in endpoint.models:
+                return name
+        return DEFAULT_ENDPOINT if self.base_url else None
+
+    def limits(self, name: str) -> EndpointLimits:
+        return self if name == DEFAULT_ENDPOINT else self.endpoints[name]
+
+    def url(self, name: str) -> str | None:
+        return self.base_url if name == DEFAULT_ENDPOINT else self.endpoints[name].base_url
+
+    def key(self, name: str = DEFAULT_ENDPOINT) -> str:
+        """The endpoint's key ("" if none): for the default one VALACT_LLM__API_KEY, else
+        OPENAI_API_KEY; for a named one the variable its `api_key_env` names."""
+        if name != DEFAULT_ENDPOINT:
+            var = self.endpoints[name].api_key_env
+            return os.environ.get(var, "") if var else ""
         if self.api_key is not None:
             return self.api_key.get_secret_value()
         return os.environ.get("OPENAI_API_KEY", "")
+
+    def key_hint(self, name: str) -> str:
+        """Which settings to check when the endpoint refuses or fails."""
+        if name == DEFAULT_ENDPOINT:
+            return "VALACT_LLM__API_KEY (or OPENAI_API_KEY) and VALACT_LLM__BASE_URL"
+        var = self.endpoints[name].api_key_env
+        key = f"${var}" if var else "its key (no api_key_env set)"
+        return f"{key} and llm.endpoints.{name}.base_url"
+
+    def cost(self, model: str, prompt_tokens: float, completion_tokens: float) -> float:
+        """US dollars for tokens sent to `model` at its endpoint's prices (0 if unpriced)."""
+        name = self.endpoint_name(model)
+        if name is None:
+            return 0.0
+        price = self.limits(name).price(model)
+        return (
+            prompt_tokens * price.input_usd_per_mtok + completion_tokens * price.output_usd_per_mtok
+        ) / 1e6
 
 
 class JudgeSettings(StrictModel):
@@ -307,6 +426,18 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
+        if self.llm.configured:
+            unserved = [
+                f"{model} ({role})"
+                for role, models in self.model_roles().items()
+                for model in models
+                if self.llm.endpoint_name(model) is None
+            ]
+            if unserved:
+                raise ValueError(
+                    f"no endpoint serves {', '.join(unserved)}: list the model under an "
+                    "[llm.endpoints.NAME] models, or set llm.base_url for every model"
+                )
         subs = [s.lower() for c in self.categories for s in c.subreddits]
         if len(subs) != len(set(subs)):
             raise ValueError("a subreddit is listed in more than one category")
@@ -353,11 +484,23 @@ class Settings(BaseSettings):
     def annotator_models(self) -> list[str]:
         return self.annotation.offline_models if self.offline else self.annotation.models
 
+    def model_roles(self) -> dict[str, list[str]]:
+        """Role -> the models this build asks in it."""
+        judges, tiebreaker = self.judge_models()
+        return {
+            "judges": judges,
+            "tiebreaker": [tiebreaker],
+            "generators": self.generator_models(),
+            "annotators": self.annotator_models(),
+        }
+
     def public_dict(self) -> dict[str, Any]:
         """Settings without secrets or machine-local paths: what provenance may record."""
         data = self.model_dump(mode="json", exclude={"processed_dir"})
         data["llm"].pop("api_key", None)
         data["llm"]["base_url"] = redact_url(self.llm.base_url)
+        for endpoint in data["llm"]["endpoints"].values():
+            endpoint["base_url"] = redact_url(endpoint["base_url"])
         return data
 
     def section_hash(self, *sections: str) -> str:

@@ -47,12 +47,17 @@ class Stage:
 
 
 def usage_since(
-    now: dict[str, dict[str, int]], before: dict[str, dict[str, int]]
-) -> dict[str, dict[str, int]]:
+    now: dict[str, dict[str, float]], before: dict[str, dict[str, float]]
+) -> dict[str, dict[str, float]]:
     """Per-model counts added since `before`, models with nothing new left out."""
     out = {}
     for model, counts in now.items():
-        diff = {k: v - before.get(model, {}).get(k, 0) for k, v in counts.items()}
+        diff = {
+            k: round(v - before.get(model, {}).get(k, 0), 6)
+            if k == "cost_usd"
+            else v - before.get(model, {}).get(k, 0)
+            for k, v in counts.items()
+        }
         if any(diff.values()):
             out[model] = diff
     return out

@@ -1,7 +1,7 @@
 """Data contracts: one pydantic model per concept, used for validation, the DuckDB tables,
 LLM structured output and the published Hugging Face features."""
 
-from schemas.llm import ActionAnswer, AnnotationAnswer, JudgeAnswer, LLMRequest
+from schemas.llm import ActionAnswer, AnnotationAnswer, BatchJob, JudgeAnswer, LLMRequest
 from schemas.records import (
     Action,
     Annotation,
@@ -27,6 +27,7 @@ __all__ = [
     "ActionAnswer",
     "Annotation",
     "AnnotationAnswer",
+    "BatchJob",
     "DedupDecision",
     "Embedding",
     "FilterDecision",

@@ -116,3 +116,22 @@ class LLMRequest(BaseModel):
             wanted = set(self.payload["values"])
             return actions_answer(tuple(v for v in SchwartzValue if v.value in wanted))
         return ANSWER_SCHEMAS[self.task]
+
+
+class BatchJob(BaseModel):
+    """A submitted OpenAI Batch API job (table `llm_batches`). Stored as soon as the batch is
+    created, so a killed run collects the same batch next time instead of paying for it twice.
+
+    `endpoint` is the endpoint's name as configured, never its URL (which may carry a key).
+    `request_ids` are the requests the batch answers, its lines' `custom_id`s.
+    """
+
+    batch_id: str
+    endpoint: str
+    model: str
+    input_file_id: str
+    request_ids: list[str]
+    status: str  # the provider's: validating, in_progress, ..., completed, failed, expired, ...
+    submitted_run_id: str
+    output_file_id: str | None = None
+    error_file_id: str | None = None

@@ -22,8 +22,8 @@ class StageReport(BaseModel):
     seconds: float = 0.0
     # A problem the user must fix (one line); the build stops after this stage.
     error: str | None = None
-    # model -> {"calls", "prompt_tokens", "completion_tokens"} sent by this stage
-    usage: dict[str, dict[str, int]] = Field(default_factory=dict)
+    # model -> {"calls", "prompt_tokens", "completion_tokens", "cost_usd"} sent by this stage
+    usage: dict[str, dict[str, float]] = Field(default_factory=dict)
 
     def drop(self, reason: str, n: int = 1) -> None:
         if n:
@@ -50,6 +50,8 @@ class RunSummary(BaseModel):
     stages: dict[str, StageReport] = Field(default_factory=dict)
     release_dir: str | None = None
     notes: list[str] = Field(default_factory=list)  # e.g. a store migration
+    # What this run's model requests cost at the configured prices (US dollars), all stages.
+    cost_usd: float = 0.0
 
     @property
     def error(self) -> str | None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from schemas import records as r
+from schemas.llm import BatchJob
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ TABLES: dict[str, Table] = {
         Table("questions", r.Question, ("question_id",)),
         Table("llm_cache", r.LLMCall, ("request_id",)),
         Table("llm_failures", r.LLMFailure, ("request_id",)),
+        Table("llm_batches", BatchJob, ("batch_id",)),
     )
 }
 

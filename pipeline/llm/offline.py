@@ -160,6 +160,7 @@ def topic_of(title: str, max_words: int = 8) -> str:
 class OfflineBackend:
     name = "offline"
     endpoint: str | None = None  # runs here: nothing for the circuit breaker to guard
+    hint = "the offline backend"
 
     def __init__(self, ctx: RunContext) -> None:
         self.ctx = ctx

@@ -8,12 +8,14 @@ Answers are requested as JSON-schema structured output from the task's schema mo
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import openai
 
+from pipeline.errors import EndpointError
 from pipeline.llm.service import BackendError, Completion, endpoint_secrets, redact
-from pipeline.settings import LLMSettings, redact_url
+from pipeline.settings import DEFAULT_ENDPOINT, LLMSettings, redact_url
 from schemas import LLMRequest
 
 
@@ -28,17 +30,46 @@ def split_base_url(url: str | None) -> tuple[str | None, dict[str, str]]:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")), query
 
 
+def chat_body(request: LLMRequest) -> dict[str, Any]:
+    """The chat-completions body for a request (sent directly, or as a line of a batch file)."""
+    schema = request.answer_schema
+    return {
+        "model": request.model,
+        "messages": request.messages,
+        "temperature": request.temperature,
+        "max_tokens": request.max_tokens,
+        "seed": request.seed,
+        "response_format": {
+            "type": "json_schema",
+            "json_schema": {
+                "name": schema.__name__,
+                "schema": schema.model_json_schema(),
+                "strict": True,
+            },
+        },
+    }
+
+
 class OpenAIBackend:
     name = "openai"
 
-    def __init__(self, settings: LLMSettings) -> None:
+    def __init__(self, settings: LLMSettings, name: str = DEFAULT_ENDPOINT) -> None:
         self._secrets = endpoint_secrets(settings)
-        base_url, query = split_base_url(settings.base_url)
-        self.endpoint: str | None = redact_url(base_url) or "the default OpenAI endpoint"
+        base_url, query = split_base_url(settings.url(name))
+        shown = redact_url(base_url) or "the default OpenAI endpoint"
+        self.endpoint: str | None = shown if name == DEFAULT_ENDPOINT else f"{name} ({shown})"
+        self.hint = settings.key_hint(name)
+        key = settings.key(name)
+        if not key and name != DEFAULT_ENDPOINT and settings.endpoints[name].api_key_env:
+            raise EndpointError(
+                f"LLM endpoint {name}: the environment variable "
+                f"{settings.endpoints[name].api_key_env} (llm.endpoints.{name}.api_key_env) "
+                "is not set"
+            )
         # Local servers (vLLM, Ollama, llama.cpp) accept any key; the client requires one.
         self.client = openai.OpenAI(
             base_url=base_url,
-            api_key=settings.key() or "not-needed",
+            api_key=key or "not-needed",
             timeout=settings.timeout_s,
             max_retries=settings.max_retries,
             default_query=query or None,
@@ -52,23 +83,8 @@ class OpenAIBackend:
         return None
 
     def complete(self, request: LLMRequest) -> Completion:
-        schema = request.answer_schema
         try:
-            resp = self.client.chat.completions.create(  # type: ignore[call-overload]
-                model=request.model,
-                messages=request.messages,
-                temperature=request.temperature,
-                max_tokens=request.max_tokens,
-                seed=request.seed,
-                response_format={
-                    "type": "json_schema",
-                    "json_schema": {
-                        "name": schema.__name__,
-                        "schema": schema.model_json_schema(),
-                        "strict": True,
-                    },
-                },
-            )
+            resp = self.client.chat.completions.create(**chat_body(request))
         except openai.APIStatusError as err:
             body = err.body if isinstance(err.body, dict) else {}
             message = body.get("message") if isinstance(body.get("message"), str) else None

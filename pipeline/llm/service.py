@@ -16,18 +16,19 @@ import logging
 import re
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import BaseModel, ValidationError
 
-from pipeline.errors import EndpointError
+from pipeline.errors import EndpointError, SpendCapReached
+from pipeline.llm.limits import Limits, RateLimit, SpendCap, estimate_prompt_tokens
 from pipeline.llm.prompts import fingerprint
-from pipeline.settings import OFFLINE_PREFIX, LLMSettings
+from pipeline.settings import DEFAULT_ENDPOINT, OFFLINE_PREFIX, LLMSettings
 from pipeline.store import Provenance, Store
 from schemas import LLMCall, LLMFailure, LLMRequest
 from schemas.llm import Task
@@ -97,21 +98,26 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
 
 
 def endpoint_secrets(settings: LLMSettings) -> tuple[str, ...]:
-    """The values to redact for an endpoint: its key, and what its base URL carries besides
+    """The values to redact for every endpoint: its key, and what its base URL carries besides
     the address (user and password, query values: some gateways take the key in the query)."""
-    found = [settings.key()]
-    if settings.base_url:
-        parts = urlsplit(settings.base_url)
-        found += [parts.username or "", parts.password or ""]
-        found += [v for _, v in parse_qsl(parts.query)]
+    found: list[str] = []
+    for name in [DEFAULT_ENDPOINT, *settings.endpoints]:
+        url = settings.url(name)
+        found.append(settings.key(name))
+        if url:
+            parts = urlsplit(url)
+            found += [parts.username or "", parts.password or ""]
+            found += [v for _, v in parse_qsl(parts.query)]
     return tuple(s for s in found if s)
 
 
 class Backend(Protocol):
     name: str
     # The endpoint as it may be shown (no credentials); None for a backend that runs locally,
-    # which the circuit breaker leaves alone.
+    # which the circuit breaker, the limits and the spend cap leave alone.
     endpoint: str | None
+    # Which settings to name when the endpoint refuses or fails.
+    hint: str
 
     def complete(self, request: LLMRequest) -> Completion: ...
 
@@ -138,7 +144,8 @@ class _Outcome:
     latency: float = 0.0
     status: int | None = None
     endpoint_failed: bool = False
-    skipped: bool = False  # not sent: the endpoint's breaker had tripped
+    skipped: bool = False  # not sent: the endpoint's breaker had tripped, or the spend cap
+    cost_usd: float = 0.0
 
 
 @dataclass
@@ -178,7 +185,10 @@ class LLMService:
         self._stopped: tuple[str, str] | None = None  # (endpoint, message) once tripped
         self._held: dict[str, dict[str, LLMFailure | None]] = {}  # failures of a streak
         self._usage: dict[str, Counter[str]] = {}  # model -> calls and tokens, this run
+        self._cost: defaultdict[str, float] = defaultdict(float)  # model -> US dollars, this run
         self._failed_now: set[str] = set()  # failed in this run: not asked again until the next
+        self._limits: dict[str, Limits] = {}  # per endpoint name
+        self.spend = SpendCap(ctx.settings.llm.spend_cap_usd)
 
     def prompt_version(self, task: Task, model: str) -> str:
         """The task's prompt fingerprint; for an offline model also its code version, since
@@ -194,7 +204,17 @@ class LLMService:
         return self._versions[task, offline]
 
     def backend_for(self, model: str) -> Backend:
-        kind = "offline" if model.startswith(OFFLINE_PREFIX) else "openai"
+        """The offline backend, or the client of the endpoint serving `model`."""
+        if model.startswith(OFFLINE_PREFIX):
+            kind = "offline"
+        else:
+            name = self.ctx.settings.llm.endpoint_name(model)
+            if name is None:
+                raise EndpointError(
+                    f"no endpoint serves model {model!r}: list it under an "
+                    "[llm.endpoints.NAME] models, or set llm.base_url"
+                )
+            kind = f"openai:{name}"
         if kind not in self._backends:
             if kind == "offline":
                 from pipeline.llm.offline import OfflineBackend
@@ -203,8 +223,23 @@ class LLMService:
             else:
                 from pipeline.llm.openai_backend import OpenAIBackend
 
-                self._backends[kind] = OpenAIBackend(self.ctx.settings.llm)
+                self._backends[kind] = OpenAIBackend(self.ctx.settings.llm, kind[7:])
         return self._backends[kind]
+
+    def endpoint_of(self, model: str) -> str | None:
+        """The name of the endpoint serving `model`; None for an offline model."""
+        if model.startswith(OFFLINE_PREFIX):
+            return None
+        return self.ctx.settings.llm.endpoint_name(model)
+
+    def _limits_for(self, name: str) -> Limits:
+        if name not in self._limits:
+            cfg = self.ctx.settings.llm.limits(name)
+            self._limits[name] = Limits(
+                RateLimit(cfg.requests_per_minute) if cfg.requests_per_minute else None,
+                RateLimit(cfg.tokens_per_minute) if cfg.tokens_per_minute else None,
+            )
+        return self._limits[name]
 
     def request(
         self, task: Task, model: str, messages: list[dict[str, str]], payload: dict[str, Any]
@@ -225,12 +260,13 @@ class LLMService:
     def prepare(self, requests: list[LLMRequest]) -> None:
         """Let each backend batch the work for the requests that are not cached yet."""
         hit = self._cached_many([r.request_id for r in requests])
-        by_backend: dict[str, list[LLMRequest]] = {}
+        by_backend: dict[int, tuple[Backend, list[LLMRequest]]] = {}
         for r in requests:
             if r.request_id not in hit:
-                by_backend.setdefault(self.backend_for(r.model).name, []).append(r)
-        for name, todo in by_backend.items():
-            self._backends[name].prepare(todo)
+                backend = self.backend_for(r.model)
+                by_backend.setdefault(id(backend), (backend, []))[1].append(r)
+        for backend, todo in by_backend.values():
+            backend.prepare(todo)
 
     def ask(
         self, request: LLMRequest, item_key: str, check: Check | None = None
@@ -238,11 +274,16 @@ class LLMService:
         """The validated answer, or None with the reason recorded in `llm_failures`."""
         return self.ask_many([(request, item_key, check)])[0]
 
-    def ask_many(self, items: list[tuple[LLMRequest, str, Check | None]]) -> list[BaseModel | None]:
+    def ask_many(
+        self,
+        items: list[tuple[LLMRequest, str, Check | None]],
+        progress: Callable[[int], None] | None = None,
+    ) -> list[BaseModel | None]:
         """Answers for many requests, in their order: cached ones from the store, the rest
-        asked concurrently (up to `llm.max_in_flight` per endpoint; offline backends run here,
-        one at a time). Only this thread touches the store: answers are written in batches as
-        they arrive, so a killed run loses at most the requests in flight."""
+        asked concurrently, up to each endpoint's `max_in_flight` (offline backends run here,
+        one at a time). Only this thread touches the store: answers are written as they
+        arrive, before their slot takes another request, so a killed run loses at most the
+        requests in flight. `progress` is told how many items each step settled."""
         out: list[BaseModel | None] = [None] * len(items)
         hits = self._cached_many([r.request_id for r, _, _ in items])
         todo: list[int] = []
@@ -257,41 +298,96 @@ class LLMService:
             else:
                 todo.append(i)
         first: dict[str, int] = {}  # the same request twice in one call is asked once
+        copies: Counter[str] = Counter()
         for i in todo:
             first.setdefault(items[i][0].request_id, i)
-        unique = sorted(first.values())
-        remote = [i for i in unique if self.backend_for(items[i][0].model).endpoint is not None]
-        local = [i for i in unique if i not in set(remote)]
+            copies[items[i][0].request_id] += 1
+        if progress:
+            progress(len(items) - len(todo))
+
+        def advance(i: int) -> None:
+            if progress:
+                progress(copies[items[i][0].request_id])
+
+        groups: dict[str | None, list[int]] = {}
+        for i in sorted(first.values()):
+            groups.setdefault(self.endpoint_of(items[i][0].model), []).append(i)
+        local = groups.pop(None, [])
         writes: list[tuple[LLMRequest, Backend, _Outcome]] = []
+        unasked = 0
         try:
             for i in local:  # fast, in this thread; written every few dozen
                 out[i] = self._settle(items[i], self._attempt(items[i]), writes)
+                advance(i)
                 if len(writes) >= 64:
                     self._remember(writes)
+            self._remember(writes)
             self._trip()
-            if remote:
-                workers = min(self.ctx.settings.llm.max_in_flight, len(remote))
-                with ThreadPoolExecutor(workers, thread_name_prefix="llm") as pool:
-                    futures = {pool.submit(self._attempt, items[i]): i for i in remote}
-                    pending = set(futures)
-                    try:
-                        while pending:
-                            # Everything finished by now is written in one statement: under
-                            # load answers batch up, and a kill loses only those in flight.
-                            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                            for future in done:
-                                i = futures[future]
-                                out[i] = self._settle(items[i], future.result(), writes)
-                            self._remember(writes)
-                            self._trip()
-                    except BaseException:
-                        pool.shutdown(wait=False, cancel_futures=True)
-                        raise
+            if groups:
+                unasked = self._ask_remote(items, groups, out, writes, advance)  # type: ignore[arg-type]
         finally:
             self._remember(writes)
+        cap = self.spend.cap_usd or 0.0
+        if self.spend.reached and unasked and self.spend.largest_refused > cap:
+            raise SpendCapReached(
+                f"one request may cost up to ${self.spend.largest_refused:.4f} (its prompt and "
+                f"llm.max_tokens at the endpoint's prices), more than llm.spend_cap_usd = "
+                f"${cap:.2f} allows a whole run: raise the cap"
+            )
+        if self.spend.reached and unasked:
+            raise SpendCapReached(
+                f"spend cap reached: this run's model requests cost ${self.spend.spent_usd:.4f} "
+                f"and {unasked} more could take it past llm.spend_cap_usd = "
+                f"${self.spend.cap_usd:.2f}; the answers so far are stored: run again (or "
+                "raise the cap) to go on from here"
+            )
         for i in todo:
             out[i] = out[first[items[i][0].request_id]]
         return out
+
+    def _ask_remote(
+        self,
+        items: list[tuple[LLMRequest, str, Check | None]],
+        groups: dict[str, list[int]],
+        out: list[BaseModel | None],
+        writes: list[tuple[LLMRequest, Backend, _Outcome]],
+        advance: Callable[[int], None],
+    ) -> int:
+        """Keep each endpoint's `max_in_flight` requests going; returns how many were not
+        asked because the spend cap was reached."""
+        llm = self.ctx.settings.llm
+        caps = {name: llm.limits(name).max_in_flight for name in groups}
+        queues = {name: deque(idxs) for name, idxs in groups.items()}
+        running: dict[Future[_Outcome], tuple[int, str]] = {}
+        load: Counter[str] = Counter()
+        workers = sum(min(caps[n], len(q)) for n, q in queues.items())
+        refused_before = self.spend.refused
+        with ThreadPoolExecutor(workers, thread_name_prefix="llm") as pool:
+
+            def fill() -> None:
+                for name, queue in queues.items():
+                    while queue and load[name] < caps[name] and not self.spend.reached:
+                        i = queue.popleft()
+                        running[pool.submit(self._attempt, items[i])] = (i, name)
+                        load[name] += 1
+
+            try:
+                fill()
+                while running:
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        i, name = running.pop(future)
+                        load[name] -= 1
+                        out[i] = self._settle(items[i], future.result(), writes)
+                        advance(i)
+                    # Written before the freed slots take new requests.
+                    self._remember(writes)
+                    self._trip()
+                    fill()
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+        return sum(map(len, queues.values())) + self.spend.refused - refused_before
 
     def _cached_many(self, request_ids: list[str]) -> dict[str, str]:
         if not request_ids:
@@ -309,18 +405,30 @@ class LLMService:
         `llm.invalid_answer_retries` times. Touches neither the store nor shared state, so
         it runs in worker threads."""
         request, _, check = item
+        llm = self.ctx.settings.llm
         backend = self.backend_for(request.model)
+        endpoint = self.endpoint_of(request.model)
         outcome = _Outcome()
         attempt_request = request
         started = time.perf_counter()
-        while outcome.attempts <= self.ctx.settings.llm.invalid_answer_retries:
+        while outcome.attempts <= llm.invalid_answer_retries:
             if self._stopped is not None:  # the endpoint's breaker tripped: send nothing more
                 outcome.skipped = True
                 break
+            booked_usd = booked_tokens = 0.0
+            if endpoint is not None:
+                prompt = estimate_prompt_tokens(attempt_request.messages)
+                booked_tokens = prompt + request.max_tokens
+                booked_usd = llm.cost(request.model, prompt, request.max_tokens)
+                if not self.spend.reserve(booked_usd):
+                    outcome.skipped = True
+                    break
+                self._limits_for(endpoint).acquire(booked_tokens)
             outcome.attempts += 1
             try:
                 completion = backend.complete(attempt_request)
             except BackendError as err:
+                self.spend.settle(booked_usd, 0.0)
                 outcome.reason = redact(err.reason, self._secrets)
                 outcome.status, outcome.endpoint_failed = err.status, True
                 self._count(backend, err.status, outcome.reason)
@@ -329,6 +437,17 @@ class LLMService:
             outcome.calls += 1
             outcome.prompt_tokens += completion.prompt_tokens
             outcome.completion_tokens += completion.completion_tokens
+            if endpoint is not None:
+                used_in, used_out = completion.prompt_tokens, completion.completion_tokens
+                if not used_in and not used_out:  # the endpoint reports no usage: estimate
+                    used_in, used_out = (
+                        int(booked_tokens) - request.max_tokens,
+                        len(completion.content) // 4,
+                    )
+                spent = llm.cost(request.model, used_in, used_out)
+                self.spend.settle(booked_usd, spent)
+                self._limits_for(endpoint).settle(booked_tokens, used_in + used_out)
+                outcome.cost_usd += spent
             try:
                 answer = parse_answer(completion.content, request.answer_schema)
                 problem = check(answer) if check else None
@@ -370,6 +489,7 @@ class LLMService:
             used["calls"] += outcome.calls
             used["prompt_tokens"] += outcome.prompt_tokens
             used["completion_tokens"] += outcome.completion_tokens
+            self._cost[request.model] += outcome.cost_usd
         self.stats["calls"] += outcome.calls
         self.stats["prompt_tokens"] += outcome.prompt_tokens
         self.stats["completion_tokens"] += outcome.completion_tokens
@@ -407,14 +527,13 @@ class LLMService:
             if streak.auth_errors >= llm.max_auth_errors:
                 message = (
                     f"LLM endpoint {endpoint} refused the credentials {streak.auth_errors} times "
-                    f"in a row ({last}): check VALACT_LLM__API_KEY (or OPENAI_API_KEY) and "
-                    "VALACT_LLM__BASE_URL"
+                    f"in a row ({last}): check {backend.hint}"
                 )
             elif streak.failures >= llm.max_consecutive_failures:
                 message = (
                     f"LLM endpoint {endpoint} failed {streak.failures} requests in a row (last: "
                     f"{last}): check that it is up and serves the configured models, "
-                    "VALACT_LLM__BASE_URL and llm.timeout_s"
+                    f"{backend.hint} and llm.timeout_s"
                 )
             else:
                 return
@@ -497,9 +616,13 @@ class LLMService:
     def snapshot(self) -> Counter[str]:
         return Counter(self.stats)
 
-    def usage(self) -> dict[str, dict[str, int]]:
-        """Requests sent and tokens used so far, per model (what a stage's report shows)."""
-        return {model: dict(c) for model, c in sorted(self._usage.items())}
+    def usage(self) -> dict[str, dict[str, float]]:
+        """Requests sent, tokens used and their cost (US dollars at the configured prices) so
+        far, per model: what a stage's report shows."""
+        return {
+            model: {**c, "cost_usd": round(self._cost[model], 6)}
+            for model, c in sorted(self._usage.items())
+        }
 
     def notes(self, since: Counter[str] | None = None) -> list[str]:
         """Call statistics since a snapshot, for a stage's report."""

@@ -1,4 +1,4 @@
-"""A small fake of the OpenAI chat-completions HTTP API, for tests.
+"""A small fake of the OpenAI chat-completions and Batch HTTP API, for tests.
 
 It runs on 127.0.0.1 (a free port) in a daemon thread, uses only the standard library, and is
 meant to be driven by the real ``openai`` client::
@@ -8,8 +8,10 @@ meant to be driven by the real ``openai`` client::
         server.script(Fault.rate_limit(retry_after=1), Fault.server_error(503))
         client.chat.completions.create(model="m", messages=[...])
 
-Endpoints: ``POST /v1/chat/completions``, ``GET /v1/models``, ``GET /v1/models/{id}``. Anything
-else is a 404 with an OpenAI-style error body.
+Endpoints: ``POST /v1/chat/completions``, ``GET /v1/models``, ``GET /v1/models/{id}``, and for
+the Batch API ``POST /v1/files`` (multipart upload), ``GET /v1/files/{id}``,
+``GET /v1/files/{id}/content``, ``POST /v1/batches``, ``GET /v1/batches/{id}``,
+``POST /v1/batches/{id}/cancel``. Anything else is a 404 with an OpenAI-style error body.
 
 Message content comes from ``server.responder`` (``(request_body: dict) -> str``; a non-string
 return value is JSON-encoded). The default, :func:`default_responder`, answers structured-output
@@ -17,20 +19,40 @@ requests with a minimal instance of the requested JSON schema.
 
 Faults queued with :meth:`FakeOpenAIServer.script` are consumed one per chat-completions request
 (other endpoints never consume them), in order; normal answers resume when the queue is empty.
+
+Batches: a created batch is ``validating``, then ``in_progress`` when looked at before
+``server.batch_delay`` seconds (default 0) have passed since its creation, then ends when looked
+at after that, each line answered by ``server.responder`` as a chat request would be. How it
+ends is read at that moment from these knobs::
+
+    server.batch_delay = 60            # still running for a minute (set it to 0 to end it now)
+    server.batch_status = "failed"     # or "expired" / "completed" (the default)
+    server.batch_failure = "..."       # the message of a failed batch's error
+    server.batch_answered = 1          # an expired batch answers only its first N lines
+    server.batch_line_faults = {custom_id: Fault.http_error(400, "bad")}   # or a set of
+        # custom_ids (each a 400 line), or a callable custom_id -> Fault | None
+
+Per-line faults: ``http_error`` puts the line in the error file with that status and body,
+``malformed_body`` writes ``body`` verbatim as the output line, ``content``/``empty_choices`` shape
+the chat.completion as for chat requests, ``timeout``/``disconnect`` give an error line with
+``"error": {"code": "request_timeout", ...}``. ``server.files`` and ``server.batches`` (dicts by
+id, in creation order) record every file and batch, so tests can count submissions.
 """
 
 from __future__ import annotations
 
 import contextlib
+import email.message
 import json
 import math
+import re
 import socket
 import sys
 import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -38,6 +60,8 @@ from urllib.parse import urlsplit
 
 __all__ = [
     "DEFAULT_MODELS",
+    "FakeBatch",
+    "FakeFile",
     "FakeOpenAIServer",
     "Fault",
     "RecordedRequest",
@@ -175,6 +199,10 @@ class Fault:
         return cls(kind="disconnect")
 
 
+# Per-line batch faults: by custom_id, a callable, or custom_ids that each get a 400 line.
+LineFaults = Mapping[str, Fault] | Callable[[str], Fault | None] | Collection[str]
+
+
 def _fmt_number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
@@ -196,6 +224,88 @@ class RecordedRequest:
     body: Any
     fault: Fault | None = None
     raw_body: bytes = field(default=b"", repr=False)
+
+
+# --------------------------------------------------------------------------------------------
+# Files and batches
+# --------------------------------------------------------------------------------------------
+
+BATCH_TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
+
+
+@dataclass
+class FakeFile:
+    """A stored file: uploaded by a client (``purpose="batch"``) or a batch's output or error
+    file (``purpose="batch_output"``)."""
+
+    id: str
+    filename: str
+    purpose: str
+    data: bytes
+    created_at: int
+
+    def lines(self) -> list[Any]:
+        """The JSONL lines, parsed."""
+        return [json.loads(line) for line in self.data.split(b"\n") if line.strip()]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "object": "file",
+            "bytes": len(self.data),
+            "created_at": self.created_at,
+            "filename": self.filename,
+            "purpose": self.purpose,
+            "status": "processed",
+            "expires_at": None,
+            "status_details": None,
+        }
+
+
+@dataclass
+class FakeBatch:
+    """One created batch. ``times`` holds the ``*_at`` timestamps reached (``in_progress_at``,
+    ``completed_at``, ...)."""
+
+    id: str
+    input_file_id: str
+    endpoint: str
+    completion_window: str
+    metadata: dict[str, str] | None
+    created_at: int
+    started: float = field(repr=False)  # time.monotonic() at creation
+    status: str = "validating"
+    output_file_id: str | None = None
+    error_file_id: str | None = None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    total: int = 0
+    completed: int = 0
+    failed: int = 0
+    times: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        stamps = ("in_progress", "finalizing", "completed", "failed", "expired", "cancelling")
+        return {
+            "id": self.id,
+            "object": "batch",
+            "endpoint": self.endpoint,
+            "model": None,
+            "errors": {"object": "list", "data": self.errors} if self.errors else None,
+            "input_file_id": self.input_file_id,
+            "completion_window": self.completion_window,
+            "status": self.status,
+            "output_file_id": self.output_file_id,
+            "error_file_id": self.error_file_id,
+            "created_at": self.created_at,
+            "expires_at": self.created_at + 86400,
+            **{f"{s}_at": self.times.get(f"{s}_at") for s in (*stamps, "cancelled")},
+            "request_counts": {
+                "total": self.total,
+                "completed": self.completed,
+                "failed": self.failed,
+            },
+            "metadata": self.metadata,
+        }
 
 
 # --------------------------------------------------------------------------------------------
@@ -485,6 +595,10 @@ class FakeOpenAIServer:
       responder  -- ``(request_body: dict) -> str`` giving the assistant message content.
       api_key    -- when set, requests without ``Authorization: Bearer <api_key>`` get a 401.
       models     -- model ids listed by ``GET /v1/models``.
+      batch_delay, batch_status, batch_failure, batch_answered, batch_line_faults -- how
+                    batches run and end (see the module docstring).
+
+    Recorded: ``files`` and ``batches``, dicts by id in creation order.
     """
 
     def __init__(
@@ -493,10 +607,19 @@ class FakeOpenAIServer:
         api_key: str | None = None,
         responder: Responder | None = None,
         models: tuple[str, ...] | list[str] = DEFAULT_MODELS,
+        batch_delay: float = 0.0,
     ) -> None:
         self.api_key = api_key
         self.responder: Responder = responder or default_responder
         self.models = list(models)
+        self.batch_delay = batch_delay
+        self.batch_status = "completed"  # how batches end: completed | failed | expired
+        self.batch_failure = "Fake batch failure."
+        self.batch_answered = 0  # lines an expired batch answered before it expired
+        self.batch_line_faults: LineFaults | None = None
+        self.files: dict[str, FakeFile] = {}
+        self.batches: dict[str, FakeBatch] = {}
+        self._batch_lock = threading.RLock()  # files, batches and their progress
         self._lock = threading.Lock()
         self._faults: deque[Fault] = deque()
         self._requests: list[RecordedRequest] = []
@@ -594,11 +717,15 @@ class FakeOpenAIServer:
             return list(self._errors)
 
     def reset(self) -> None:
-        """Forget recorded requests/errors and drop pending faults (responder is kept)."""
+        """Forget recorded requests/errors, files and batches, and drop pending faults
+        (responder and batch knobs are kept)."""
         with self._lock:
             self._faults.clear()
             self._requests.clear()
             self._errors.clear()
+        with self._batch_lock:
+            self.files.clear()
+            self.batches.clear()
 
     def _record_error(self, exc: BaseException) -> None:
         with self._lock:
@@ -653,7 +780,9 @@ class FakeOpenAIServer:
             self._send_json(
                 h, 200, {"object": "list", "data": [self._model(m) for m in self.models]}
             )
-        elif isinstance(route, tuple) and h.command == "GET":
+        elif self._batch_api(h, route, body, raw, headers):
+            pass
+        elif isinstance(route, tuple) and route[0] == "model" and h.command == "GET":
             model_id = route[1]
             if model_id in self.models:
                 self._send_json(h, 200, self._model(model_id))
@@ -765,6 +894,220 @@ class FakeOpenAIServer:
             },
         }
 
+    # -- files and batches -----------------------------------------------------------------------
+
+    def _batch_api(
+        self, h: _Handler, route: Any, body: Any, raw: bytes, headers: Mapping[str, str]
+    ) -> bool:
+        """Serve the files and batches endpoints; False for any other route."""
+        kind, ident = route if isinstance(route, tuple) else (route, "")
+        method = h.command
+        if (kind, method) == ("files", "POST"):
+            self._upload(h, raw, headers.get("content-type", ""))
+        elif (kind, method) == ("batches", "POST"):
+            self._create_batch(h, body)
+        elif kind in ("file", "file_content") and method == "GET":
+            with self._batch_lock:
+                file = self.files.get(ident)
+            if file is None:
+                self._send_error(h, 404, f"No such File object: {ident}", "invalid_request_error")
+            elif kind == "file":
+                self._send_json(h, 200, file.to_json())
+            else:
+                self._send_raw(h, 200, file.data, "application/octet-stream")
+        elif kind in ("batch", "batch_cancel") and method == ("GET" if kind == "batch" else "POST"):
+            with self._batch_lock:
+                batch = self.batches.get(ident)
+                if batch is None:
+                    payload = None
+                elif kind == "batch":
+                    self._advance(batch)
+                    payload = batch.to_json()
+                elif batch.status in BATCH_TERMINAL or batch.status == "cancelling":
+                    payload = {"status": batch.status}
+                else:
+                    batch.status = "cancelling"
+                    batch.times["cancelling_at"] = int(time.time())
+                    payload = batch.to_json()
+            if payload is None:
+                self._send_error(
+                    h, 404, f"No batch found with id '{ident}'.", "invalid_request_error"
+                )
+            elif "id" not in payload:
+                self._send_error(
+                    h,
+                    400,
+                    f"Cannot cancel a batch with status '{payload['status']}'.",
+                    "invalid_request_error",
+                )
+            else:
+                self._send_json(h, 200, payload)
+        else:
+            return False
+        return True
+
+    def _upload(self, h: _Handler, raw: bytes, content_type: str) -> None:
+        fields = _multipart(content_type, raw)
+        purpose, upload = fields.get("purpose"), fields.get("file")
+        if purpose is None or upload is None or upload[0] is None:
+            self._send_error(
+                h,
+                400,
+                "A multipart/form-data body with 'file' and 'purpose' is required.",
+                "invalid_request_error",
+            )
+            return
+        file = FakeFile(
+            id=f"file-{uuid.uuid4().hex[:24]}",
+            filename=upload[0],
+            purpose=purpose[1].decode(),
+            data=upload[1],
+            created_at=int(time.time()),
+        )
+        with self._batch_lock:
+            self.files[file.id] = file
+        self._send_json(h, 200, file.to_json())
+
+    def _create_batch(self, h: _Handler, body: Any) -> None:
+        body = body if isinstance(body, dict) else {}
+        with self._batch_lock:
+            file = self.files.get(str(body.get("input_file_id")))
+        problem = None
+        if file is None or file.purpose != "batch":
+            problem = f"Invalid input_file_id {body.get('input_file_id')!r}: no batch file."
+        elif body.get("endpoint") != "/v1/chat/completions":
+            problem = f"Unsupported endpoint {body.get('endpoint')!r} (the fake serves chat)."
+        elif body.get("completion_window") != "24h":
+            problem = "completion_window must be '24h'."
+        if problem or file is None:
+            self._send_error(h, 400, problem or "", "invalid_request_error")
+            return
+        batch = FakeBatch(
+            id=f"batch_{uuid.uuid4().hex[:24]}",
+            input_file_id=file.id,
+            endpoint=body["endpoint"],
+            completion_window="24h",
+            metadata=body.get("metadata"),
+            created_at=int(time.time()),
+            started=time.monotonic(),
+            total=sum(1 for line in file.data.split(b"\n") if line.strip()),
+        )
+        with self._batch_lock:
+            self.batches[batch.id] = batch
+        self._send_json(h, 200, batch.to_json())
+
+    def _advance(self, batch: FakeBatch) -> None:
+        """Move a batch on as time has passed (under the batch lock)."""
+        now = int(time.time())
+        if batch.status == "cancelling":
+            batch.status = "cancelled"
+            batch.times["cancelled_at"] = now
+        if batch.status in BATCH_TERMINAL:
+            return
+        if batch.status == "validating":
+            batch.status = "in_progress"
+            batch.times["in_progress_at"] = now
+        if time.monotonic() - batch.started >= self.batch_delay:
+            self._finish(batch, now)
+
+    def _finish(self, batch: FakeBatch, now: int) -> None:
+        end = self.batch_status
+        if end not in ("completed", "failed", "expired"):
+            raise ValueError(f"batch_status must be completed, failed or expired, not {end!r}")
+        lines, problems = _batch_input(self.files[batch.input_file_id].data, batch.endpoint)
+        if end == "failed" or problems:
+            batch.status = "failed"
+            batch.times["failed_at"] = now
+            batch.errors = problems or [
+                {
+                    "code": "invalid_request",
+                    "message": self.batch_failure,
+                    "param": None,
+                    "line": None,
+                }
+            ]
+            return
+        answered = lines if end == "completed" else lines[: self.batch_answered]
+        output: list[str] = []
+        errors: list[str] = []
+        for line in answered:
+            failed, text = self._batch_line(line)
+            (errors if failed else output).append(text)
+        batch.completed, batch.failed = len(output), len(errors)
+        batch.times["finalizing_at"] = now
+        batch.output_file_id = self._result_file(batch, "output", output)
+        batch.error_file_id = self._result_file(batch, "error", errors)
+        batch.status = end
+        batch.times[f"{end}_at"] = now
+
+    def _result_file(self, batch: FakeBatch, kind: str, lines: list[str]) -> str | None:
+        if not lines:
+            return None
+        file = FakeFile(
+            id=f"file-{uuid.uuid4().hex[:24]}",
+            filename=f"{batch.id}_{kind}.jsonl",
+            purpose="batch_output",
+            data="".join(line + "\n" for line in lines).encode(),
+            created_at=int(time.time()),
+        )
+        self.files[file.id] = file
+        return file.id
+
+    def _line_fault(self, custom_id: str) -> Fault | None:
+        knob = self.batch_line_faults
+        if knob is None:
+            return None
+        if isinstance(knob, Mapping):
+            return knob.get(custom_id)
+        if callable(knob):
+            return knob(custom_id)
+        if custom_id in knob:
+            return Fault.http_error(400, f"Fake error for request {custom_id}.")
+        return None
+
+    def _batch_line(self, line: dict[str, Any]) -> tuple[bool, str]:
+        """One input line answered: (goes to the error file, the output line)."""
+        custom_id, body = line["custom_id"], line["body"]
+        request_id = f"req_{uuid.uuid4().hex}"
+
+        def result(status: int | None, payload: Any, error: Any = None) -> str:
+            response = None
+            if status is not None:
+                response = {"status_code": status, "request_id": request_id, "body": payload}
+            return json.dumps(
+                {
+                    "id": f"batch_req_{uuid.uuid4().hex[:24]}",
+                    "custom_id": custom_id,
+                    "response": response,
+                    "error": error,
+                },
+                ensure_ascii=False,
+            )
+
+        fault = self._line_fault(custom_id)
+        if fault is not None:
+            if fault.kind == "http_error":
+                return True, result(fault.status, {"error": dict(fault.error or {})})
+            if fault.kind == "malformed_body":
+                return False, fault.body or ""
+            if fault.kind == "empty_choices":
+                return False, result(200, self._completion(body, None, "stop", n=0))
+            if fault.kind == "content":
+                return False, result(
+                    200, self._completion(body, fault.content, fault.finish_reason)
+                )
+            timeout = {"code": "request_timeout", "message": "The request timed out."}
+            return True, result(None, None, timeout)
+        try:
+            content = self.responder(body)
+        except Exception as exc:
+            self._record_error(exc)
+            error = {"message": f"fake responder raised {exc!r}", "type": "server_error"}
+            return True, result(500, {"error": error})
+        if not isinstance(content, str):
+            content = json.dumps(content)
+        return False, result(200, self._completion(body, content, "stop"))
+
     # -- responses ---------------------------------------------------------------------------
 
     def _send_error(
@@ -807,6 +1150,12 @@ def _route(path: str) -> str | tuple[str, str] | None:
         return "chat"
     if p == "/v1/models":
         return "models"
+    if p in ("/v1/files", "/v1/batches"):
+        return p[len("/v1/") :]
+    if m := re.fullmatch(r"/v1/files/([^/]+)(/content)?", p):
+        return ("file_content" if m.group(2) else "file", m.group(1))
+    if m := re.fullmatch(r"/v1/batches/([^/]+)(/cancel)?", p):
+        return ("batch_cancel" if m.group(2) else "batch", m.group(1))
     if p.startswith("/v1/models/"):
         return ("model", p[len("/v1/models/") :])
     return None
@@ -819,3 +1168,57 @@ def _count_words(content: Any) -> int:
     if isinstance(content, list):
         return sum(_count_words(part.get("text")) for part in content if isinstance(part, Mapping))
     return 0
+
+
+def _multipart(content_type: str, raw: bytes) -> dict[str, tuple[str | None, bytes]]:
+    """A multipart/form-data body as name -> (filename, data); by hand, since the stdlib's
+    email parser may rewrite line endings of a part it takes for text."""
+    header = email.message.Message()
+    header["content-type"] = content_type
+    boundary = header.get_param("boundary")
+    if header.get_content_type() != "multipart/form-data" or not isinstance(boundary, str):
+        return {}
+    fields: dict[str, tuple[str | None, bytes]] = {}
+    for part in raw.split(b"--" + boundary.encode())[1:]:
+        if part.startswith(b"--"):
+            break
+        head, _, data = part.removeprefix(b"\r\n").partition(b"\r\n\r\n")
+        disposition = email.message.Message()
+        for line in head.decode("utf-8", "replace").split("\r\n"):
+            name, _, value = line.partition(":")
+            if name.strip().lower() == "content-disposition":
+                disposition["content-disposition"] = value.strip()
+        field_name = disposition.get_param("name", header="content-disposition")
+        filename = disposition.get_filename()
+        if isinstance(field_name, str):
+            fields[field_name] = (filename, data.removesuffix(b"\r\n"))
+    return fields
+
+
+def _batch_input(data: bytes, endpoint: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A batch input file as its lines, and the problems that fail the batch as OpenAI's
+    validation would (``errors.data`` entries)."""
+    lines: list[dict[str, Any]] = []
+    problems: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for n, raw in enumerate((r for r in data.split(b"\n") if r.strip()), start=1):
+        try:
+            line = json.loads(raw)
+        except ValueError:
+            line = None
+        if not isinstance(line, dict):
+            message = "The line is not a JSON object."
+        elif not isinstance(line.get("custom_id"), str):
+            message = "Missing custom_id."
+        elif line["custom_id"] in seen:
+            message = f"Duplicate custom_id {line['custom_id']!r}."
+        elif line.get("method") != "POST" or line.get("url") != endpoint:
+            message = f"The line must POST to {endpoint}."
+        elif not isinstance(line.get("body"), dict):
+            message = "Missing body."
+        else:
+            seen.add(line["custom_id"])
+            lines.append(line)
+            continue
+        problems.append({"code": "invalid_request", "message": message, "param": None, "line": n})
+    return lines, problems
