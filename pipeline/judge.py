@@ -164,6 +164,10 @@ def run(ctx: RunContext) -> StageReport:
 
     # Offline judges answer in microseconds: reading ahead would only judge posts not needed.
     window = judge_window(s)
+    if any(
+        (name := s.llm.endpoint_name(m)) and s.llm.limits(name).batch for m in judges
+    ):  # a Batch API round trip takes minutes to hours: a wave per quota, not per slot
+        window = max(window, target)
     lookahead = None if s.offline else ahead
     # Requests for the posts the quotas are likely to need (the walk stops when they are met).
     likely = sum(min(len(p), 2 * target) for p in pool.values()) * len(s.judge_models()[0])

@@ -207,3 +207,28 @@ def test_a_sigkilled_concurrent_build_resumes_asking_only_what_has_no_answer(
         for f in ("a", "b")
     ]
     assert fingerprints[0] == fingerprints[1]
+
+
+def test_a_fresh_write_of_a_stored_key_falls_back_to_replacing(tmp_path: Path) -> None:
+    from pipeline.store import Provenance
+    from schemas import LLMCall
+
+    def call(answer: str) -> LLMCall:
+        return LLMCall(
+            request_id="r1",
+            task="judge",
+            model="m",
+            backend="openai",
+            prompt_version="v",
+            request_json="{}",
+            response_json=answer,
+            prompt_tokens=1,
+            completion_tokens=1,
+            latency_s=0.1,
+        )
+
+    with Store.open(tmp_path / "s.duckdb") as store:
+        prov = Provenance("llm", "2", "sig", "run")
+        assert store.put("llm_cache", [call('{"a": 1}')], prov, "r1", fresh=True) == 1
+        assert store.put("llm_cache", [call('{"a": 2}')], prov, "r1", fresh=True) == 1
+        assert store.query("SELECT response_json FROM llm_cache") == [{"response_json": '{"a": 2}'}]

@@ -239,8 +239,10 @@ def _completion(body: Any, secrets: Iterable[str]) -> Result:
         value = usage.get(key)
         return value if isinstance(value, int) else 0
 
+    refusal = message.get("refusal")
     return Completion(
         content=content or "",
         prompt_tokens=tokens("prompt_tokens"),
         completion_tokens=tokens("completion_tokens"),
+        refusal=redact(refusal, secrets) if isinstance(refusal, str) else None,
     )

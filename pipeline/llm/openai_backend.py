@@ -8,10 +8,12 @@ Answers are requested as JSON-schema structured output from the task's schema mo
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import openai
+from pydantic import BaseModel
 
 from pipeline.errors import EndpointError
 from pipeline.llm.service import BackendError, Completion, endpoint_secrets, redact
@@ -30,6 +32,13 @@ def split_base_url(url: str | None) -> tuple[str | None, dict[str, str]]:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")), query
 
 
+@cache
+def _json_schema(schema: type[BaseModel]) -> dict[str, Any]:
+    """Built once per answer model: pydantic builds the schema anew on every call (about a
+    millisecond for the ten-value answer), and every request sends it."""
+    return schema.model_json_schema()
+
+
 def chat_body(request: LLMRequest) -> dict[str, Any]:
     """The chat-completions body for a request (sent directly, or as a line of a batch file)."""
     schema = request.answer_schema
@@ -43,7 +52,7 @@ def chat_body(request: LLMRequest) -> dict[str, Any]:
             "type": "json_schema",
             "json_schema": {
                 "name": schema.__name__,
-                "schema": schema.model_json_schema(),
+                "schema": _json_schema(schema),
                 "strict": True,
             },
         },
@@ -100,10 +109,12 @@ class OpenAIBackend:
             raise self._error(f"malformed response: {err}") from None
         if not getattr(resp, "choices", None):
             raise self._error("malformed response: no choices")
-        content = resp.choices[0].message.content or ""
+        message = resp.choices[0].message
         usage = resp.usage
+        refusal = getattr(message, "refusal", None)
         return Completion(
-            content=content,
+            content=message.content or "",
             prompt_tokens=usage.prompt_tokens if usage else 0,
             completion_tokens=usage.completion_tokens if usage else 0,
+            refusal=redact(refusal, self._secrets) if isinstance(refusal, str) else None,
         )

@@ -25,12 +25,12 @@ from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import BaseModel, ValidationError
 
-from pipeline.errors import EndpointError, SpendCapReached
+from pipeline.errors import BatchPending, EndpointError, SpendCapReached
 from pipeline.llm.limits import Limits, RateLimit, SpendCap, estimate_prompt_tokens
 from pipeline.llm.prompts import fingerprint
 from pipeline.settings import DEFAULT_ENDPOINT, OFFLINE_PREFIX, LLMSettings
 from pipeline.store import Provenance, Store
-from schemas import LLMCall, LLMFailure, LLMRequest
+from schemas import BatchJob, LLMCall, LLMFailure, LLMRequest
 from schemas.llm import Task
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ class Completion:
     content: str
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    refusal: str | None = None  # the model declined (structured outputs' `refusal` field)
 
 
 class BackendError(RuntimeError):
@@ -146,6 +147,7 @@ class _Outcome:
     endpoint_failed: bool = False
     skipped: bool = False  # not sent: the endpoint's breaker had tripped, or the spend cap
     cost_usd: float = 0.0
+    via_batch: bool = False  # the answer kept came from a Batch API job
 
 
 @dataclass
@@ -315,6 +317,8 @@ class LLMService:
         local = groups.pop(None, [])
         writes: list[tuple[LLMRequest, Backend, _Outcome]] = []
         unasked = 0
+        priors: dict[int, Completion] = {}
+        waiting: list[BatchJob] = []
         try:
             for i in local:  # fast, in this thread; written every few dozen
                 out[i] = self._settle(items[i], self._attempt(items[i]), writes)
@@ -323,10 +327,29 @@ class LLMService:
                     self._remember(writes)
             self._remember(writes)
             self._trip()
-            if groups:
-                unasked = self._ask_remote(items, groups, out, writes, advance)  # type: ignore[arg-type]
+            for name in [n for n in groups if n and self.ctx.settings.llm.limits(n).batch]:
+                batched = groups.pop(name)
+                done, failed, jobs, left = self._batch(items, batched, name)
+                priors.update(done)
+                waiting += jobs
+                unasked += left
+                for i, err in failed.items():
+                    outcome = _Outcome(reason=err.reason, attempts=1, status=err.status)
+                    out[i] = self._settle(items[i], outcome, writes)
+                    advance(i)
+                groups[name] = sorted(done)  # validated (and corrected) like direct answers
+            if any(groups.values()):
+                unasked += self._ask_remote(items, groups, out, writes, advance, priors)  # type: ignore[arg-type]
         finally:
             self._remember(writes)
+        if waiting:
+            ids = ", ".join(sorted(j.batch_id for j in waiting))
+            raise BatchPending(
+                f"{sum(len(j.request_ids) for j in waiting)} requests are in Batch API jobs "
+                f"still running at the endpoint ({ids}) after llm.batch_max_wait_s = "
+                f"{self.ctx.settings.llm.batch_max_wait_s:g} s: run again later to collect "
+                "them (nothing is submitted twice)"
+            )
         cap = self.spend.cap_usd or 0.0
         if self.spend.reached and unasked and self.spend.largest_refused > cap:
             raise SpendCapReached(
@@ -352,9 +375,12 @@ class LLMService:
         out: list[BaseModel | None],
         writes: list[tuple[LLMRequest, Backend, _Outcome]],
         advance: Callable[[int], None],
+        priors: dict[int, Completion] | None = None,
     ) -> int:
         """Keep each endpoint's `max_in_flight` requests going; returns how many were not
-        asked because the spend cap was reached."""
+        asked because the spend cap was reached. `priors` are answers already received (from
+        a batch), checked here and sent back if invalid."""
+        priors = priors or {}
         llm = self.ctx.settings.llm
         caps = {name: llm.limits(name).max_in_flight for name in groups}
         queues = {name: deque(idxs) for name, idxs in groups.items()}
@@ -368,7 +394,8 @@ class LLMService:
                 for name, queue in queues.items():
                     while queue and load[name] < caps[name] and not self.spend.reached:
                         i = queue.popleft()
-                        running[pool.submit(self._attempt, items[i])] = (i, name)
+                        job = pool.submit(self._attempt, items[i], priors.get(i))
+                        running[job] = (i, name)
                         load[name] += 1
 
             try:
@@ -389,6 +416,88 @@ class LLMService:
                 raise
         return sum(map(len, queues.values())) + self.spend.refused - refused_before
 
+    def _batch(
+        self, items: list[tuple[LLMRequest, str, Check | None]], idxs: list[int], name: str
+    ) -> tuple[dict[int, Completion], dict[int, BackendError], list[BatchJob], int]:
+        """Requests of a Batch API endpoint: collect the stored jobs that hold any of them
+        (a killed run's too), submit one job per model for the rest, and wait up to
+        `llm.batch_max_wait_s`. Returns the answers and errors by item, the jobs still
+        running, and how many requests the spend cap kept back."""
+        from pipeline.llm import batch as batch_api
+
+        llm, store = self.ctx.settings.llm, self.ctx.store
+        factor = llm.limits(name).batch_price_factor
+        by_id = {items[i][0].request_id: i for i in idxs}
+        backend = self.backend_for(items[idxs[0]][0].model)
+        client = backend.client  # type: ignore[attr-defined]
+        jobs = [
+            job
+            for job in store.load(
+                BatchJob, where="endpoint = ? AND status <> 'merged'", params=[name]
+            )
+            if not by_id.keys().isdisjoint(job.request_ids)
+        ]
+        covered = {rid for job in jobs for rid in job.request_ids}
+        by_model: dict[str, list[LLMRequest]] = {}
+        held, left = 0.0, 0
+        for i in idxs:
+            request = items[i][0]
+            if request.request_id in covered:
+                continue
+            usd = factor * llm.cost(
+                request.model, estimate_prompt_tokens(request.messages), request.max_tokens
+            )
+            if self.spend.reserve(usd):
+                held += usd
+                by_model.setdefault(request.model, []).append(request)
+            else:
+                left += 1
+        try:
+            for requests in by_model.values():
+                job = batch_api.submit(
+                    client, requests, endpoint=name, run_id=self.ctx.run_id, secrets=self._secrets
+                )
+                store.put("llm_batches", [job], self._prov, job.batch_id)  # before anything else
+                jobs.append(job)
+                self.stats["batches_submitted"] += 1
+            done: dict[int, Completion] = {}
+            failed: dict[int, BackendError] = {}
+            waiting: list[BatchJob] = []
+            for job in jobs:
+                try:
+                    job, results = batch_api.collect(
+                        client,
+                        job,
+                        poll_s=llm.batch_poll_s,
+                        max_wait_s=llm.batch_max_wait_s,
+                        secrets=self._secrets,
+                    )
+                except BackendError as err:
+                    if err.status != 404:
+                        raise EndpointError(
+                            f"Batch API of LLM endpoint {backend.endpoint}: {err.reason}: "
+                            f"check {backend.hint}"
+                        ) from None
+                    # The endpoint no longer knows the job: its requests go in a new one.
+                    results = {rid: err for rid in job.request_ids}
+                    job = job.model_copy(update={"status": "lost"})
+                if results is None:
+                    store.put("llm_batches", [job], self._prov, job.batch_id)
+                    waiting.append(job)
+                    continue
+                for rid, result in results.items():
+                    if rid in by_id:
+                        if isinstance(result, Completion):
+                            done[by_id[rid]] = result
+                        else:
+                            failed[by_id[rid]] = result
+                if by_id.keys() >= set(job.request_ids):  # every answer is accounted for
+                    job = job.model_copy(update={"status": "merged"})
+                store.put("llm_batches", [job], self._prov, job.batch_id)
+        finally:
+            self.spend.settle(held, 0.0)  # the answers' real cost is counted as they are read
+        return done, failed, waiting, left
+
     def _cached_many(self, request_ids: list[str]) -> dict[str, str]:
         if not request_ids:
             return {}
@@ -400,10 +509,13 @@ class LLMService:
             ).fetchall()
         )
 
-    def _attempt(self, item: tuple[LLMRequest, str, Check | None]) -> _Outcome:
+    def _attempt(
+        self, item: tuple[LLMRequest, str, Check | None], prior: Completion | None = None
+    ) -> _Outcome:
         """Ask the backend, sending an invalid answer back with the problem, up to
-        `llm.invalid_answer_retries` times. Touches neither the store nor shared state, so
-        it runs in worker threads."""
+        `llm.invalid_answer_retries` times; `prior` is a first answer already received (from
+        a batch, paid at the batch price). Touches neither the store nor shared state, so it
+        runs in worker threads."""
         request, _, check = item
         llm = self.ctx.settings.llm
         backend = self.backend_for(request.model)
@@ -415,39 +527,26 @@ class LLMService:
             if self._stopped is not None:  # the endpoint's breaker tripped: send nothing more
                 outcome.skipped = True
                 break
-            booked_usd = booked_tokens = 0.0
-            if endpoint is not None:
-                prompt = estimate_prompt_tokens(attempt_request.messages)
-                booked_tokens = prompt + request.max_tokens
-                booked_usd = llm.cost(request.model, prompt, request.max_tokens)
-                if not self.spend.reserve(booked_usd):
-                    outcome.skipped = True
-                    break
-                self._limits_for(endpoint).acquire(booked_tokens)
-            outcome.attempts += 1
-            try:
-                completion = backend.complete(attempt_request)
-            except BackendError as err:
-                self.spend.settle(booked_usd, 0.0)
-                outcome.reason = redact(err.reason, self._secrets)
-                outcome.status, outcome.endpoint_failed = err.status, True
-                self._count(backend, err.status, outcome.reason)
-                break  # the backend already retried transport errors
-            self._count(backend, None, None)
-            outcome.calls += 1
-            outcome.prompt_tokens += completion.prompt_tokens
-            outcome.completion_tokens += completion.completion_tokens
-            if endpoint is not None:
-                used_in, used_out = completion.prompt_tokens, completion.completion_tokens
-                if not used_in and not used_out:  # the endpoint reports no usage: estimate
-                    used_in, used_out = (
-                        int(booked_tokens) - request.max_tokens,
-                        len(completion.content) // 4,
-                    )
-                spent = llm.cost(request.model, used_in, used_out)
-                self.spend.settle(booked_usd, spent)
-                self._limits_for(endpoint).settle(booked_tokens, used_in + used_out)
+            if prior is not None:  # a batch's answer: paid for, at the batch price
+                completion, prior = prior, None
+                outcome.attempts, outcome.calls, outcome.via_batch = 1, 1, True
+                outcome.prompt_tokens += completion.prompt_tokens
+                outcome.completion_tokens += completion.completion_tokens
+                spent = (
+                    llm.cost(request.model, completion.prompt_tokens, completion.completion_tokens)
+                    * llm.limits(endpoint or DEFAULT_ENDPOINT).batch_price_factor
+                )
+                self.spend.settle(0.0, spent)
                 outcome.cost_usd += spent
+            else:
+                sent = self._send(backend, endpoint, attempt_request, outcome)
+                if sent is None:
+                    break
+                completion = sent
+            if completion.refusal is not None:  # asking again gets the same refusal
+                outcome.reason = "model refused: " + " ".join(completion.refusal.split())[:200]
+                outcome.invalid += 1
+                break
             try:
                 answer = parse_answer(completion.content, request.answer_schema)
                 problem = check(answer) if check else None
@@ -473,6 +572,46 @@ class LLMService:
             )
         outcome.latency = time.perf_counter() - started
         return outcome
+
+    def _send(
+        self, backend: Backend, endpoint: str | None, request: LLMRequest, outcome: _Outcome
+    ) -> Completion | None:
+        """One call within the spend cap and the endpoint's rate limits; None if it was not
+        sent (the cap) or failed (the reason is on `outcome`)."""
+        llm = self.ctx.settings.llm
+        booked_usd = booked_tokens = 0.0
+        if endpoint is not None:
+            prompt = estimate_prompt_tokens(request.messages)
+            booked_tokens = prompt + request.max_tokens
+            booked_usd = llm.cost(request.model, prompt, request.max_tokens)
+            if not self.spend.reserve(booked_usd):
+                outcome.skipped = True
+                return None
+            self._limits_for(endpoint).acquire(booked_tokens)
+        outcome.attempts += 1
+        try:
+            completion = backend.complete(request)
+        except BackendError as err:
+            self.spend.settle(booked_usd, 0.0)
+            outcome.reason = redact(err.reason, self._secrets)
+            outcome.status, outcome.endpoint_failed = err.status, True
+            self._count(backend, err.status, outcome.reason)
+            return None  # the backend already retried transport errors
+        self._count(backend, None, None)
+        outcome.calls += 1
+        outcome.via_batch = False
+        outcome.prompt_tokens += completion.prompt_tokens
+        outcome.completion_tokens += completion.completion_tokens
+        if endpoint is not None:
+            used_in, used_out = completion.prompt_tokens, completion.completion_tokens
+            if not used_in and not used_out:  # the endpoint reports no usage: estimate
+                used_in = int(booked_tokens) - request.max_tokens
+                used_out = len(completion.content) // 4
+            spent = llm.cost(request.model, used_in, used_out)
+            self.spend.settle(booked_usd, spent)
+            self._limits_for(endpoint).settle(booked_tokens, used_in + used_out)
+            outcome.cost_usd += spent
+        return completion
 
     def _settle(
         self,
@@ -571,7 +710,7 @@ class LLMService:
                 request_id=request.request_id,
                 task=request.task,
                 model=request.model,
-                backend=backend.name,
+                backend=f"{backend.name}-batch" if outcome.via_batch else backend.name,
                 prompt_version=request.prompt_version,
                 request_json=json.dumps(request.model_dump(mode="json"), ensure_ascii=False),
                 response_json=outcome.answer.model_dump_json(),  # type: ignore[union-attr]
@@ -581,7 +720,7 @@ class LLMService:
             )
             for request, backend, outcome in writes
         ]
-        self.ctx.store.put("llm_cache", rows, self._prov, [r.request_id for r in rows])
+        self.ctx.store.put("llm_cache", rows, self._prov, [r.request_id for r in rows], fresh=True)
         cleared = [r.request_id for r in rows if self._failures.pop(r.request_id, None)]
         if cleared:
             self.ctx.store.delete("llm_failures", "request_id IN (SELECT unnest(?))", [cleared])

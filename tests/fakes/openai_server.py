@@ -189,6 +189,11 @@ class Fault:
         return cls(kind="content", content=text, finish_reason=finish_reason)
 
     @classmethod
+    def refusal(cls, text: str = "I'm sorry, I can't help with that.") -> Fault:
+        """A structured-output refusal: ``content`` null, ``refusal`` set (as OpenAI sends)."""
+        return cls(kind="refusal", content=text)
+
+    @classmethod
     def empty_choices(cls) -> Fault:
         """A valid chat.completion envelope with ``"choices": []``."""
         return cls(kind="empty_choices")
@@ -847,6 +852,11 @@ class FakeOpenAIServer:
                 return
             if fault.kind == "content":
                 self._send_json(h, 200, self._completion(body, fault.content, fault.finish_reason))
+                return
+            if fault.kind == "refusal":
+                answer = self._completion(body, None, "stop")
+                answer["choices"][0]["message"]["refusal"] = fault.content
+                self._send_json(h, 200, answer)
                 return
             # "timeout": fall through to a normal answer after the delay.
 
