@@ -311,3 +311,8 @@ def test_the_study_profile_loads() -> None:
     assert s.judge.tiebreaker == "deepseek-ai/DeepSeek-V3"
     assert s.llm.temperature == 0 and s.sampling.per_category == 600
     assert len(s.categories) == 5
+    # Each model on its provider, priced; no key in the file.
+    assert s.llm.endpoint_name("gpt-4o") == "openai"
+    assert s.llm.endpoint_name("deepseek-ai/DeepSeek-V3") == "together"
+    assert s.llm.limits("together").price("deepseek-ai/DeepSeek-V3").input_usd_per_mtok == 1.25
+    assert s.llm.endpoints["openai"].api_key_env == "OPENAI_API_KEY"
