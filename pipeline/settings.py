@@ -14,6 +14,7 @@ import re
 import tomllib
 import types
 from collections.abc import Callable, Iterator, Mapping
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from urllib.parse import urlsplit, urlunsplit
@@ -126,12 +127,85 @@ def _study_categories() -> list[Category]:
     ]
 
 
+class TableImport(StrictModel):
+    """A researcher's own scrape as CSV or Parquet (`[[source.imports]]`): which files, and
+    which of their columns hold each post field. Unmapped fields keep their dump names (`id`,
+    `subreddit`, `title`, `selftext`, `created_utc`, `author`, `score`, `num_comments`, ...)."""
+
+    # Glob relative to source.raw_dir, e.g. "imports/*.csv".
+    path: str
+    format: Literal["csv", "parquet"] | None = None  # None: from the file name
+    # Post field -> the file's column, e.g. {"selftext" = "body", "created_utc" = "timestamp"}.
+    columns: dict[str, str] = {}
+    # For files of one subreddit that have no subreddit column.
+    subreddit: (
+        Annotated[str, AfterValidator(matches(SUBREDDIT_NAME, "a subreddit name"))] | None
+    ) = None
+
+    @field_validator("path")
+    @classmethod
+    def _relative(cls, value: str) -> str:
+        if value.startswith("/") or ".." in Path(value).parts:
+            raise ValueError(f"{value!r}: an import path is a pattern inside source.raw_dir")
+        return value
+
+
 class SourceSettings(StrictModel):
     raw_dir: Folder = Path("data/raw")
     patterns: list[str] = ["**/*.ndjson.zst", "**/*.zst", "**/*.ndjson", "**/*.jsonl"]
     max_line_bytes: int = Field(1_000_000, ge=1_000)
     # The bundled sample is synthetic; the release card must not call its posts Reddit's.
     synthetic: bool = False
+    # Posts created in [date_from, date_to) (UTC dates); a dump record outside is skipped
+    # before it is parsed.
+    date_from: date | None = None
+    date_to: date | None = None
+    imports: list[TableImport] = []
+    # Read dump files in parallel on Dask (prefect-dask): "local" starts a LocalCluster of
+    # `workers` processes, an address ("tcp://scheduler:8786") uses an existing cluster; None
+    # reads them one after another in this process.
+    dask: str | None = None
+    workers: int = Field(2, ge=1, le=256)
+
+    @model_validator(mode="after")
+    def _dates(self) -> SourceSettings:
+        if self.date_from and self.date_to and self.date_from >= self.date_to:
+            raise ValueError("source.date_from must be before source.date_to")
+        return self
+
+
+class RedditSettings(StrictModel):
+    """Live Reddit through praw, with praw's own setting names (or a praw.ini `site`).
+    Secrets are never logged, stored or written to a summary."""
+
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    user_agent: str = "python:valact-pipeline:0.1 (research dataset builder)"
+    username: str | None = None
+    password: SecretStr | None = None
+    site: str | None = None  # a praw.ini section instead of the fields above
+    # Where praw talks to; a proxy or a test server can stand in for Reddit.
+    oauth_url: str = "https://oauth.reddit.com"
+    reddit_url: str = "https://www.reddit.com"
+    listings: list[Literal["new", "top"]] = ["new", "top"]
+    time_filter: Literal["hour", "day", "week", "month", "year", "all"] = "week"
+    # Posts per listing and subreddit; Reddit stops listings at about 1,000.
+    limit: int = Field(1_000, ge=1, le=1_000)
+    timeout_s: float = Field(30.0, gt=0)
+    # A rate-limit wait longer than this stops the scrape cleanly (what was fetched is kept).
+    max_wait_s: float = Field(900.0, ge=0)
+    max_retries: int = Field(4, ge=0)
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.site or (self.client_id and self.client_secret))
+
+
+class RescrapeSettings(StrictModel):
+    """The scheduled `rescrape` deployment."""
+
+    cron: str = "0 6 * * *"  # daily at 06:00
+    timezone: str = "UTC"
 
 
 class PrefilterSettings(StrictModel):
@@ -403,6 +477,8 @@ class Settings(BaseSettings):
     seed: int = 20260101
     categories: list[Category] = Field(default_factory=_study_categories)
     source: SourceSettings = SourceSettings()
+    reddit: RedditSettings = RedditSettings()
+    rescrape: RescrapeSettings = RescrapeSettings()
     prefilter: PrefilterSettings = PrefilterSettings()
     dedup: DedupSettings = DedupSettings()
     llm: LLMSettings = LLMSettings()
@@ -498,6 +574,8 @@ class Settings(BaseSettings):
         """Settings without secrets or machine-local paths: what provenance may record."""
         data = self.model_dump(mode="json", exclude={"processed_dir"})
         data["llm"].pop("api_key", None)
+        for secret in ("client_secret", "password"):
+            data["reddit"].pop(secret, None)
         data["llm"]["base_url"] = redact_url(self.llm.base_url)
         for endpoint in data["llm"]["endpoints"].values():
             endpoint["base_url"] = redact_url(endpoint["base_url"])
