@@ -4,12 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help venv dataset test lint bench lock clean
+.PHONY: help venv dataset test lint bench serve lock clean
 help:
 	@echo "make dataset  - set up .venv and build a release from the bundled sample (offline)"
 	@echo "make test     - set up .venv and run the tests"
 	@echo "make lint     - ruff and mypy"
 	@echo "make bench    - benchmarks (figures and their baselines)"
+	@echo "make serve    - serve the scheduled rescrape deployment on a local Prefect server"
 	@echo "make clean    - remove data/processed outputs"
 
 venv: $(STAMP)
@@ -34,6 +35,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+serve: $(STAMP)
+	$(BIN)/valact serve
 
 lock:
 	rm -rf /tmp/valact-lock && $(PYTHON) -m venv /tmp/valact-lock

@@ -1,22 +1,28 @@
 """`make bench`: each benchmark's figure next to the baseline it is compared with, measured in
 the same run. `python -m bench NAME ...` runs only the named ones (see `BENCHMARKS`).
 
-Uses ../shared/reddit-dev when present (real posts), else the bundled sample.
+Uses ../shared/reddit-dev when present (real posts), else the bundled sample; the dump
+benchmark generates its file (into a temporary folder) in the shape of those posts.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
+import random
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import zstandard
 
 from pipeline.dedup import near_duplicates
-from pipeline.sources.dumps import decode, read_lines, to_post
+from pipeline.sources.dumps import decode, read_lines
 from pipeline.text import post_text
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,33 +41,299 @@ def _records() -> list[dict]:
     return out
 
 
-def bench_reader(n_lines: int = 50_000) -> None:
-    """Dump reader + normalisation (posts/s) vs decompress + json.loads alone."""
-    base = _records()
-    lines = []
-    for i in range(n_lines):
-        rec = dict(base[i % len(base)])
-        rec["id"] = f"b{i:07d}"
-        lines.append(json.dumps(rec))
-    raw = ("\n".join(lines) + "\n").encode()
+# -- dump reader and ingest at scale -------------------------------------------------------------
+
+SHARED_DIR = REPO.parent / "shared" / "reddit-dev"
+DUMP_RECORDS = 1_000_000  # `python -m bench dumps --records N` for another size
+
+# The fields of a submission object as Reddit's API and the Arctic Shift dumps give them (95
+# keys), with typical values: the record shape when ../shared/reddit-dev is not there.
+BUILTIN_RECORD: dict[str, Any] = {
+    "_meta": {"is_edited": False, "removal_type": None, "retrieved_2nd_on": 1690200000,
+              "was_deleted_later": False, "was_initially_deleted": False},
+    "all_awardings": [], "allow_live_comments": False, "approved_at_utc": None,
+    "approved_by": None, "archived": False, "author": "", "author_flair_background_color": None,
+    "author_flair_css_class": None, "author_flair_richtext": [], "author_flair_template_id": None,
+    "author_flair_text": None, "author_flair_text_color": None, "author_flair_type": "text",
+    "author_fullname": "", "author_is_blocked": False, "author_patreon_flair": False,
+    "author_premium": False, "awarders": [], "banned_at_utc": None, "banned_by": None,
+    "can_gild": True, "can_mod_post": False, "category": None, "clicked": False,
+    "content_categories": None, "contest_mode": False, "created": 0.0, "created_utc": 0,
+    "discussion_type": None, "distinguished": None, "domain": "", "downs": 0, "edited": False,
+    "gilded": 0, "gildings": {}, "hidden": False, "hide_score": False, "id": "",
+    "is_created_from_ads_ui": False, "is_crosspostable": True, "is_meta": False,
+    "is_original_content": False, "is_reddit_media_domain": False, "is_robot_indexable": True,
+    "is_self": True, "is_video": False, "likes": None, "link_flair_background_color": "",
+    "link_flair_css_class": None, "link_flair_richtext": [], "link_flair_text": None,
+    "link_flair_text_color": "dark", "link_flair_type": "text", "locked": False, "media": None,
+    "media_embed": {}, "media_only": False, "mod_note": None, "mod_reason_by": None,
+    "mod_reason_title": None, "mod_reports": [], "name": "", "no_follow": True,
+    "num_comments": 0, "num_crossposts": 0, "num_reports": None, "over_18": False,
+    "parent_whitelist_status": "all_ads", "permalink": "", "pinned": False, "pwls": 6,
+    "quarantine": False, "removal_reason": None, "removed_by": None, "removed_by_category": None,
+    "report_reasons": None, "retrieved_on": 1690000600, "saved": False, "score": 1,
+    "secure_media": None, "secure_media_embed": {}, "selftext": "", "selftext_html": None,
+    "send_replies": True, "spoiler": False, "stickied": False, "subreddit": "",
+    "subreddit_id": "", "subreddit_name_prefixed": "", "subreddit_subscribers": 0,
+    "subreddit_type": "public", "suggested_sort": None, "thumbnail": "self",
+    "thumbnail_height": None, "thumbnail_width": None, "title": "", "top_awarded_type": None,
+    "total_awards_received": 0, "treatment_tags": [], "ups": 1, "upvote_ratio": 1.0, "url": "",
+    "user_reports": [], "view_count": None, "visited": False, "whitelist_status": "all_ads",
+    "wls": 6,
+}  # fmt: skip
+# Per record: strings, numbers (written bare), filled in a pre-serialised template.
+_VARY_TEXT = (
+    "id", "name", "subreddit", "subreddit_id", "subreddit_name_prefixed", "permalink", "url",
+    "domain", "title", "selftext", "author", "author_fullname", "thumbnail",
+)  # fmt: skip
+_VARY_NUMBER = ("created_utc", "created", "score", "ups", "num_comments", "upvote_ratio",
+                "subreddit_subscribers")  # fmt: skip
+# Subreddits of the other 80%, some a prefix or an extension of a configured name.
+OTHER_SUBREDDITS = (
+    "AskReddit", "pics", "funny", "gaming", "AdviceAnimals", "memes", "news", "worldnews",
+    "aww", "Advice", "personalfinanceCanada", "collegebasketball", "familyguy",
+    "investing_discussion", "AmItheAsshole_Meta", "relationship_advice", "Marriageadvice",
+    "CasualUK", "soccer", "nba", "teenagers", "Home", "cars", "mildlyinteresting",
+)  # fmt: skip
+
+
+def _dump_record_bases() -> list[dict[str, Any]]:
+    """Record shapes: the real API submission objects in ../shared/reddit-dev (their keys and
+    values, without crosspost lists), else BUILTIN_RECORD."""
+    bases = []
+    for path in sorted(SHARED_DIR.glob("reddit-api-submissions-*.ndjson")):
+        for line in path.read_text().splitlines():
+            if line.strip():
+                rec = json.loads(line)
+                rec.pop("crosspost_parent_list", None)
+                rec.pop("crosspost_parent", None)
+                bases.append(rec)
+    return bases or [BUILTIN_RECORD]
+
+
+def _vocabulary() -> list[str]:
+    """Words of real posts (../shared/reddit-dev) when there, else of the bundled sample."""
+    texts: list[str] = []
+    for path in sorted(SHARED_DIR.glob("reddit-api-submissions-*.ndjson")):
+        for line in path.read_text().splitlines():
+            if line.strip():
+                rec = json.loads(line)
+                for r in [rec, *rec.get("crosspost_parent_list", [])]:
+                    texts += [r.get("title") or "", r.get("selftext") or ""]
+    if not texts:
+        texts = [f"{r.get('title', '')} {r.get('selftext', '')}" for r in _records()]
+    return sorted({w for t in texts for w in t.split() if "&" not in w})
+
+
+def make_rs_file(
+    path: Path, n: int, subreddits: list[str], share: float = 0.2, seed: int = 0
+) -> int:
+    """Write an RS_YYYY-MM-style dump (zstd, Arctic Shift shape: keys sorted, compact) of `n`
+    submissions, `share` of them in `subreddits`; returns its decompressed size. Fast: a few
+    hundred pre-serialised record templates filled with per-record ids, times, authors,
+    titles and texts (paragraphs of words of real posts; 40% of posts with curly apostrophes,
+    7% of paragraphs with an HTML entity), so it compresses like a real dump (~10x)."""
+    rng = random.Random(seed)
+    words = _vocabulary()
+    plain = [json.dumps(w.replace("\u2019", "'"))[1:-1] for w in words]
+    curly = [json.dumps(w)[1:-1] for w in words]
+
+    def paragraph(vocab: list[str]) -> str:
+        return " ".join(rng.choices(vocab, k=rng.randrange(30, 110)))
+
+    # Two pools: a post is typed with curly apostrophes or without (40% of real AITA posts
+    # hold a non-ASCII character); 7% hold an HTML entity.
+    pools = [[paragraph(vocab) for _ in range(10_000)] for vocab in (plain, curly)]
+    for pool in pools:
+        pool[::14] = [p + " &amp; more" for p in pool[::14]]
+    paragraphs = pools[0] + pools[1]
+    titles = [" ".join(rng.choices(plain, k=rng.randrange(5, 18))) for _ in range(50_000)]
+
+    def template(base: dict[str, Any], crosspost: bool) -> bytes:
+        rec = {**base, **{k: f"@@{k}@@" for k in (*_VARY_TEXT, *_VARY_NUMBER)}}
+        if crosspost:  # the parent post nested, its own subreddit maybe a configured one
+            parent = {**base, "subreddit": rng.choice([*subreddits, *OTHER_SUBREDDITS])}
+            parent.update(id="abc123", name="t3_abc123", created_utc=1680000000,
+                          title=rng.choice(titles), selftext=rng.choice(paragraphs))  # fmt: skip
+            rec.update(crosspost_parent="t3_abc123", crosspost_parent_list=[parent])
+        text = json.dumps(rec, sort_keys=True, separators=(",", ":")).replace("%", "%%")
+        for k in _VARY_TEXT:
+            text = text.replace(f'"@@{k}@@"', f'"%({k})s"')
+        for k in _VARY_NUMBER:
+            text = text.replace(f'"@@{k}@@"', f"%({k})s")
+        return text.encode()
+
+    bases = _dump_record_bases()
+    templates = [template(bases[i % len(bases)], crosspost=i % 25 == 0) for i in range(200)]
+    start = 1_688_169_600  # 2023-07-01 UTC
+    size = 0
+    cctx = zstandard.ZstdCompressor(level=3, threads=-1)
+    with path.open("wb") as fh, cctx.stream_writer(fh) as out:
+        batch: list[bytes] = []
+        for i in range(n):
+            wanted = rng.random() < share
+            sub = rng.choice(subreddits) if wanted else rng.choice(OTHER_SUBREDDITS)
+            pool = pools[rng.random() < 0.4]
+            if wanted:
+                selftext = "\\n\\n".join(rng.choices(pool, k=rng.randrange(1, 6)))
+            else:
+                selftext = rng.choice(pool) if rng.random() < 0.25 else ""
+            pid = f"{36**6 + i:x}"
+            created = start + i * 2
+            score = rng.randrange(5000)
+            thumb = f"https://b.thumbs.redditmedia.com/{rng.randrange(36**10):x}.jpg"
+            values = {
+                "id": pid, "name": f"t3_{pid}", "subreddit": sub,
+                "subreddit_id": f"t5_{rng.randrange(36**6):x}",
+                "subreddit_name_prefixed": f"r/{sub}",
+                "permalink": f"/r/{sub}/comments/{pid}/post_{i % 977}/",
+                "url": f"https://www.reddit.com/r/{sub}/comments/{pid}/post_{i % 977}/",
+                "domain": f"self.{sub}", "title": rng.choice(titles), "selftext": selftext,
+                "author": f"user_{rng.randrange(10**9):x}",
+                "author_fullname": f"t2_{rng.randrange(36**8):x}",
+                "thumbnail": "self" if selftext else thumb,
+                "created_utc": created, "created": f"{created}.0", "score": score, "ups": score,
+                "num_comments": rng.randrange(900), "upvote_ratio": f"{rng.random():.2f}",
+                "subreddit_subscribers": rng.randrange(10**7),
+            }  # fmt: skip
+            line = templates[rng.randrange(len(templates))] % {
+                k.encode(): str(v).encode() for k, v in values.items()
+            }
+            batch.append(line)
+            size += len(line) + 1
+            if len(batch) == 10_000:
+                out.write(b"\n".join(batch) + b"\n")
+                batch = []
+        if batch:
+            out.write(b"\n".join(batch) + b"\n")
+    return size
+
+
+def decompress_to_nothing(path: Path) -> int:
+    """The floor: zstandard streaming decompression into one reused buffer; bytes out."""
+    dctx = zstandard.ZstdDecompressor(max_window_size=2**31)
+    buf = bytearray(1 << 20)
+    total = 0
+    with path.open("rb") as fh, dctx.stream_reader(fh, read_size=1 << 17) as reader:
+        while n := reader.readinto(buf):
+            total += n
+    return total
+
+
+def _read_posts(path: Path) -> tuple[int, int]:
+    """The project's dump reader, as `read_to_shard` runs it (without writing the shard):
+    lines skipped from their bytes, the rest parsed, selected and normalised to Posts."""
+    from pipeline.settings import Settings
+    from pipeline.sources.dumps import Selection, decode, read_lines, to_post
+
+    selection = Selection.of(Settings())
+    skipped: dict[str, int] = {}
+    lines = posts = 0
+    for line_no, raw in read_lines(path, 1_000_000, selection, skipped):
+        lines += 1
+        obj = decode(raw or b"")
+        if selection.skip_record(obj) is None:
+            to_post(obj, path.name, line_no)
+            posts += 1
+    return lines + sum(skipped.values()), posts
+
+
+def _child_reader(path: str) -> None:
+    """`python -m bench --child PATH`: the reader in a fresh process; prints JSON."""
+    t0 = time.perf_counter()
+    lines, posts = _read_posts(Path(path))
+    print(json.dumps({"lines": lines, "posts": posts, "seconds": time.perf_counter() - t0}))
+
+
+def _run_measured(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[bytes, float, float]:
+    """Run a command: its stdout, wall seconds and peak memory (maxrss, MiB)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **env}, stdout=subprocess.PIPE)
+    out = proc.stdout.read() if proc.stdout else b""
+    _, status, usage = os.wait4(proc.pid, 0)
+    if status:
+        raise SystemExit(f"{cmd} failed (status {status})")
+    return out, time.perf_counter() - t0, usage.ru_maxrss / 1024
+
+
+def _measure_reader(path: Path) -> dict[str, Any]:
+    cmd = [sys.executable, "-m", "bench", "--child", str(path)]
+    out, _, rss = _run_measured(cmd, REPO, {"PYTHONPATH": str(REPO)})
+    return {**json.loads(out.splitlines()[-1]), "maxrss_mib": rss}
+
+
+def _measure_ingest(raw: Path, processed: Path) -> dict[str, Any]:
+    """`valact ingest` in a fresh process, against a new store (no valact.toml: the default
+    settings, the study's 17 subreddits)."""
+    env = {"VALACT_PROCESSED_DIR": str(processed), "VALACT_SOURCE__RAW_DIR": str(raw)}
+    valact = str(Path(sys.executable).parent / "valact")
+    _, seconds, rss = _run_measured([valact, "ingest"], raw.parent, env)
+    summary = json.loads((processed / "run_summary.json").read_text())
+    report = summary["stages"]["ingest"]
+    assert report["error"] is None, report
+    return {
+        "lines": report["inputs"],
+        "posts": report["outputs"],
+        "stage_s": report["seconds"],
+        "seconds": seconds,
+        "maxrss_mib": rss,
+    }
+
+
+def bench_dumps(n: int = DUMP_RECORDS) -> None:
+    """The dump reader and `valact ingest` on a generated RS-style file of `n` records (80-106
+    keys each, 20% in the configured subreddits), next to zstandard decompression of the same
+    file to nothing; then both again on a file a quarter the size, for peak memory."""
+    from pipeline.settings import Settings
+
+    subreddits = [s for c in Settings().categories for s in c.subreddits]
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "RS_bench.zst"
-        path.write_bytes(zstandard.ZstdCompressor(level=3).compress(raw))
-        t0 = time.perf_counter()
-        n = 0
-        for ln, line in read_lines(path, 1 << 20):
-            to_post(decode(line or b""), "bench", ln)
-            n += 1
-        ours = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        data = zstandard.ZstdDecompressor().decompress(path.read_bytes())
-        m = sum(1 for line in data.splitlines() if json.loads(line))
-        floor = time.perf_counter() - t0
-    print(
-        f"reader: {n / ours:,.0f} posts/s streaming+normalising ({len(raw) / 2**20:.0f} MiB, "
-        f"{n:,} lines); baseline decompress-all + json.loads: {m / floor:,.0f} lines/s; "
-        f"ratio {ours / floor:.2f}x the floor, memory O(line) vs O(file)"
-    )
+        results = {}
+        for records in (n // 4, n):
+            raw = Path(tmp) / f"raw-{records}"
+            raw.mkdir()
+            path = raw / "RS_2023-07.zst"
+            t0 = time.perf_counter()
+            size = make_rs_file(path, records, subreddits)
+            made = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            assert decompress_to_nothing(path) == size
+            floor = time.perf_counter() - t0
+            reader = _measure_reader(path)
+            ingest = _measure_ingest(raw, Path(tmp) / f"store-{records}")
+            assert ingest["lines"] == reader["lines"] == records, (ingest, reader)
+            assert ingest["posts"] == reader["posts"], (ingest, reader)
+            results[records] = (size, path.stat().st_size, made, floor, reader, ingest)
+            path.unlink()
+        (size, packed, made, floor, reader, ingest) = results[n]
+        mib = size / 2**20
+        print(
+            f"dumps: generated {n:,} records ({mib:,.0f} MiB decompressed, "
+            f"{size / n / 1024:.1f} KiB/record, zstd {size / packed:.1f}x) in {made:.0f} s; "
+            f"20% in the {len(subreddits)} configured subreddits"
+        )
+        print(
+            f"dumps: zstandard decompression to nothing {n / floor:,.0f} records/s, "
+            f"{mib / floor:,.0f} MiB/s ({floor:.2f} s)"
+        )
+        print(
+            f"dumps: reader (byte selection + orjson + to_post) {n / reader['seconds']:,.0f} "
+            f"records/s, {mib / reader['seconds']:,.0f} MiB/s ({reader['seconds']:.1f} s, "
+            f"{reader['posts']:,} posts); {reader['seconds'] / floor:.1f}x the decompression time "
+            f"(goal <= 2x)"
+        )
+        print(
+            f"dumps: valact ingest {n / ingest['stage_s']:,.0f} records/s, "
+            f"{mib / ingest['stage_s']:,.0f} MiB/s (stage {ingest['stage_s']:.1f} s, process "
+            f"{ingest['seconds']:.1f} s, {ingest['posts']:,} posts stored); "
+            f"{ingest['stage_s'] / floor:.1f}x the decompression time (goal <= 3x)"
+        )
+        small = results[n // 4]
+        print(
+            f"dumps: peak memory (maxrss) reader {small[4]['maxrss_mib']:,.0f} MiB at "
+            f"{n // 4:,} records vs {reader['maxrss_mib']:,.0f} MiB at {n:,}; valact ingest "
+            f"{small[5]['maxrss_mib']:,.0f} MiB vs {ingest['maxrss_mib']:,.0f} MiB"
+        )
 
 
 def bench_near_dup(n: int = 6_000) -> None:
@@ -324,7 +596,7 @@ def bench_rebuild() -> None:
 
 BENCHMARKS = {
     "rebuild": bench_rebuild,
-    "reader": bench_reader,
+    "dumps": bench_dumps,
     "near_dup": bench_near_dup,
     "embeddings": bench_embeddings,
     "llm_throughput": bench_llm_throughput,
@@ -334,7 +606,16 @@ BENCHMARKS = {
 
 
 def main(argv: list[str]) -> None:
-    """`python -m bench [NAME ...]`: the named benchmarks (default: all), in the order given."""
+    """`python -m bench [NAME ...] [--records N]`: the named benchmarks (default: all), in the
+    order given; `--records` sets the dump benchmark's file size (default 1,000,000)."""
+    if argv[:1] == ["--child"]:
+        _child_reader(argv[1])
+        return
+    if "--records" in argv:
+        at = argv.index("--records")
+        records = int(argv[at + 1])
+        del argv[at : at + 2]
+        BENCHMARKS["dumps"] = lambda: bench_dumps(records)
     unknown = [name for name in argv if name not in BENCHMARKS]
     if unknown:
         raise SystemExit(f"unknown benchmark(s) {unknown}; choose from {list(BENCHMARKS)}")
@@ -343,6 +624,4 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    import sys
-
     main(sys.argv[1:])

@@ -267,6 +267,39 @@ def estimate(config: ConfigOpt = None) -> None:
         )
 
 
+@app.command()
+def serve(
+    config: ConfigOpt = None,
+    port: Annotated[int, typer.Option(help="Port of the local Prefect server and its UI")] = 4200,
+) -> None:
+    """Serve the scheduled `rescrape` deployment (cron: rescrape.cron). Without PREFECT_API_URL
+    a local Prefect server with its UI is started (PREFECT_HOME: ./.prefect)."""
+    from flows.serve import serve as serve_deployment
+    from pipeline.settings import default_config_path
+
+    _quiet_libraries()
+    settings = _settings(config)
+    serve_deployment(settings, config or default_config_path(), Path(".prefect").resolve(), port)
+
+
+@app.command()
+def rescrape(config: ConfigOpt = None) -> None:
+    """Run the `rescrape` flow once now: scrape, bring every stage but the release up to date,
+    and say what the new posts added to the pool."""
+    _quiet_libraries()
+    settings = _settings(config)
+    with run_lock(settings.processed_dir):
+        from flows.prefect_env import configure
+
+        configure(settings.processed_dir)
+        from flows.rescrape import rescrape as rescrape_flow
+
+        result = rescrape_flow(config=str(config) if config else None)
+    pool = result.pop("pool")
+    _finish(RunSummary.model_validate(result), settings)
+    console.print(f"added to the pool: {json.dumps(pool)}", highlight=False)
+
+
 @app.command("config")
 def show_config(config: ConfigOpt = None) -> None:
     """Print the effective settings (secrets hidden)."""

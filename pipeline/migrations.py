@@ -5,7 +5,8 @@ failed migration leaves the old store as it was.
 Nothing is dropped: every table of the old layout is first moved, whole, into a schema named
 `legacy_v<v>` of the same file. What can be carried over exactly is copied into the new
 tables; derived results are not (their signatures cannot be rebuilt) and are recomputed by the
-next build, cheaply, since the raw posts and every model answer are carried over.
+next build, cheaply, since the raw posts and every model answer are carried over. A migration
+that carries a table over exactly (2 -> 3 adds a column) keeps no legacy copy of it.
 """
 
 from __future__ import annotations
@@ -97,4 +98,40 @@ def _v1_to_v2(store: Store) -> list[str]:
     ]
 
 
-MIGRATIONS: dict[int, Callable[[Store], list[str]]] = {1: _v1_to_v2}
+def _v2_to_v3(store: Store) -> list[str]:
+    """Layout 2 -> 3: `posts` gains `removed` (why Reddit took a post down), null for every
+    stored post until it is scraped again; `scrape_state` is new (created empty).
+
+    The column goes before the provenance columns, where the table's model puts it (the store
+    checks the order), so the table is rebuilt rather than altered: every row is copied as it
+    is, and `content_sha` does not change (`removed` is not part of it), so nothing downstream
+    is recomputed. A store coming from layout 1 already has the current tables (the 1 -> 2 step
+    creates them), and this step has nothing to do."""
+    from pipeline.store import StoreSchemaError, table_columns
+
+    con = store.con
+    current = list(table_columns("posts"))
+    existing = store._existing().get("posts")
+    if existing is None or existing == current:
+        return []
+    old = [c for c in current if c != "removed"]
+    if existing != old:
+        raise StoreSchemaError(
+            f"table 'posts' has columns {existing}, layout 2 has {old}: the store is damaged; "
+            "move it aside and rebuild (model answers are in its llm_cache table)"
+        )
+    con.execute("CREATE TABLE posts_layout2 AS SELECT * FROM posts")
+    con.execute("DROP TABLE posts")
+    store._create_tables()
+    names = ", ".join(f'"{c}"' for c in old)
+    con.execute(f"INSERT INTO posts ({names}) SELECT {names} FROM posts_layout2")
+    con.execute("DROP TABLE posts_layout2")
+    n = store.count("posts")
+    return [
+        f"store migrated from layout 2 to 3: posts gained a 'removed' column ({n} posts carried "
+        "over as they were; 'removed' is filled when a post is scraped again), and a "
+        "scrape_state table"
+    ]
+
+
+MIGRATIONS: dict[int, Callable[[Store], list[str]]] = {1: _v1_to_v2, 2: _v2_to_v3}

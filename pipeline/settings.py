@@ -207,6 +207,13 @@ class RescrapeSettings(StrictModel):
     cron: str = "0 6 * * *"  # daily at 06:00
     timezone: str = "UTC"
 
+    @field_validator("cron")
+    @classmethod
+    def _five_fields(cls, value: str) -> str:
+        if len(value.split()) != 5:
+            raise ValueError(f"{value!r} is not a cron expression (minute hour day month weekday)")
+        return value
+
 
 class PrefilterSettings(StrictModel):
     min_words: int = Field(40, ge=0)

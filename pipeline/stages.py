@@ -17,6 +17,7 @@ from pipeline import (
     questions,
     release,
     sampling,
+    scrape,
 )
 from pipeline.context import RunContext, StageFn
 from pipeline.errors import PipelineError, describe
@@ -64,6 +65,7 @@ def usage_since(
 
 
 STAGES: list[Stage] = [
+    Stage("scrape", scrape.run, "Reddit listings (praw)", "posts, scrape_state, ingest_rejects"),
     Stage("ingest", ingest.run, "data/raw dump files", "posts, ingest_rejects, source_files"),
     Stage("prefilter", prefilter.run, "posts", "prefilter"),
     Stage("dedup", dedup.run, "posts + prefilter", "dedup, embeddings"),

@@ -50,9 +50,32 @@ class Post(BaseModel):
     url: str | None
     score: int | None
     num_comments: int | None
+    # Why Reddit took the post down, when it did: its `removed_by_category` ("moderator",
+    # "deleted", "automod_filtered", ...), else "deleted"/"removed" for a `[deleted]`/`[removed]`
+    # text. It changes while a post lives, so it is not part of `content_sha`.
+    removed: str | None = None
     source_file: str
     source_line: int
     content_sha: str
+
+
+class ScrapeState(BaseModel):
+    """Where the last scrape of one subreddit's listing got to (`subreddit` lower-cased, as
+    Reddit names are case-insensitive). For `new`, the newest post a complete pass reached:
+    the next scrape stops paginating once it reaches a post at or older than it. A pass that
+    stopped early (a rate-limit wait, failing pages) leaves the mark where it was, so the next
+    one fetches the gap. `top` is re-fetched whole each time (its order is by score)."""
+
+    subreddit: str
+    listing: str  # new | top
+    newest_created_utc: int | None
+    newest_id: str | None
+    last_run_id: str
+    fetched: int  # posts the last scrape received (new and seen before)
+    new_posts: int
+    # Why the last scrape ended: end (of the listing), cap (it ended on a full page: Reddit's
+    # ~1,000 cap), watermark, limit (reddit.limit), rate_limited, or a failure such as http_503.
+    stopped: str
 
 
 class FilterDecision(BaseModel):

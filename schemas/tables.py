@@ -23,6 +23,7 @@ TABLES: dict[str, Table] = {
         Table("source_files", r.SourceFile, ("sha256", "signature")),
         Table("ingest_rejects", r.IngestReject, ("source_sha256", "line_no")),
         Table("posts", r.Post, ("post_id",)),
+        Table("scrape_state", r.ScrapeState, ("subreddit", "listing")),
         Table("prefilter", r.FilterDecision, ("post_id",)),
         Table("embeddings", r.Embedding, ("text_sha", "model")),
         Table("dedup", r.DedupDecision, ("post_id",)),

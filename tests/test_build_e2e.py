@@ -56,6 +56,7 @@ def test_first_build_makes_a_release_with_the_study_structure(two_builds) -> Non
     processed, _, summary, _, _ = two_builds
     stages = summary["stages"]
     assert list(stages) == [
+        "scrape",
         "ingest",
         "prefilter",
         "dedup",
@@ -67,7 +68,14 @@ def test_first_build_makes_a_release_with_the_study_structure(two_builds) -> Non
         "release",
     ]
     # every input of a first build is either processed or reused, never silently skipped
-    assert all(r["inputs"] == r["processed"] + r["skipped"] > 0 for r in stages.values())
+    assert all(
+        r["inputs"] == r["processed"] + r["skipped"] > 0
+        for name, r in stages.items()
+        if name != "scrape"
+    )
+    # offline, with no Reddit app configured, the scrape does nothing
+    assert stages["scrape"]["processed"] == 0
+    assert stages["scrape"]["notes"][0].startswith("reddit not configured")
     assert stages["ingest"]["processed"] >= 400
     assert summary["offline"] and summary["placeholder_actions"]
     release = Path(summary["release_dir"])

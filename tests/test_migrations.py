@@ -79,6 +79,38 @@ def store_post():
     return Post
 
 
+def test_a_layout_2_store_gains_the_removed_column_and_keeps_its_posts(tmp_path: Path) -> None:
+    from pipeline.sources.dumps import to_post
+    from pipeline.store import Provenance, table_columns
+    from schemas import Post
+
+    path = tmp_path / "valact.duckdb"
+    posts = [
+        to_post(submission("a1"), "RS_a.zst", 1),
+        to_post(submission("a2", selftext="[removed]"), "RS_a.zst", 2),
+    ]
+    with Store.open(path) as store:  # written now, then taken back to layout 2
+        store.put("posts", posts, Provenance("ingest", "2", "sig", "run-1"), "sig")
+        store.con.execute("ALTER TABLE posts DROP COLUMN removed")
+        store.con.execute("DROP TABLE scrape_state")
+        store.con.execute("UPDATE store_meta SET value = '2' WHERE key = 'layout_version'")
+        before = store.query("SELECT * FROM posts ORDER BY post_id")
+    with Store.open(path) as store:
+        assert store.layout_version() == LAYOUT_VERSION == 3
+        (note,) = store.notes
+        assert "from layout 2 to 3" in note and "2 posts carried over" in note
+        assert list(store.query("SELECT * FROM posts LIMIT 1")[0]) == list(table_columns("posts"))
+        after = store.query("SELECT * FROM posts ORDER BY post_id")
+        assert [{k: v for k, v in r.items() if k != "removed"} for r in after] == before
+        assert [r["removed"] for r in after] == [None, None]  # filled when scraped again
+        assert [p.content_sha for p in store.load(Post, order="post_id")] == [
+            p.content_sha for p in posts
+        ]
+        assert store.count("scrape_state") == 0
+    with Store.open(path) as store:
+        assert store.notes == []
+
+
 def test_a_store_from_a_newer_version_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "valact.duckdb"
     with Store.open(path) as store:

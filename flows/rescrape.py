@@ -1,0 +1,42 @@
+"""`rescrape`: the scheduled refresh. Scrape what is new, carry it through the stages (each
+reuses what it already has, so the cost follows the new posts), and say what the new posts
+added to the pool. It stops before `release`: versions are immutable, so publishing the grown
+pool is a deliberate step (`valact release` with a new `release.version`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from pipeline.build import open_run
+from pipeline.pool import added_to_pool
+from pipeline.settings import load_settings
+from pipeline.stages import STAGES
+
+UNTIL = "release"  # the stages a rescrape runs are those before this one
+
+
+@flow(name="rescrape")
+def rescrape(config: str | None = None) -> dict[str, Any]:
+    """Scrape new posts and bring every stage up to date with them; returns the run summary,
+    whose `pool` entry says what the new posts added."""
+    settings = load_settings(Path(config) if config else None)
+    with open_run(settings) as (ctx, summary):
+        before = ctx.store.keys("posts")
+        for stage in STAGES:
+            if stage.name == UNTIL:
+                break
+            stage_task = task(stage.execute, name=stage.name, cache_policy=NO_CACHE)  # type: ignore[call-overload]
+            report = summary.stages[stage.name] = stage_task(ctx)
+            if report.error:
+                break
+        pool = added_to_pool(ctx.store, before)
+        summary.notes.append(
+            f"rescrape: {pool['new_posts']} new posts, "
+            f"{pool.get('new_candidates', 0)} new candidates"
+        )
+    return {**summary.model_dump(mode="json"), "pool": pool}
