@@ -594,7 +594,65 @@ def bench_rebuild() -> None:
     )
 
 
+def bench_dask_ingest(files: int = 4, records: int = 150_000) -> None:
+    """Reading `files` generated RS-style dump files to shards: one after another in this
+    process (what `valact ingest` does without Dask), then as Prefect tasks on a local Dask
+    cluster of 1 and 2 worker processes (`source.dask = "local"`, `flows/parallel_ingest.py`),
+    cluster start included. Loading into DuckDB is the same single writer in every case."""
+    import os
+    import sys
+
+    sys.path.insert(0, str(REPO))
+    from pipeline.ingest import ToRead, read_to_shard
+    from pipeline.settings import Settings
+    from pipeline.sources.dumps import file_sha256
+
+    subreddits = [s for c in Settings().categories for s in c.subreddits]
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["PREFECT_HOME"] = str(Path(tmp) / "prefect")
+        from flows.prefect_env import configure
+
+        configure(Path(tmp))
+        from flows.parallel_ingest import dask_reader
+
+        raw = Path(tmp) / "raw"
+        raw.mkdir()
+        todo = []
+        for f in range(files):
+            path = raw / f"RS_2023-0{f + 1}.zst"
+            make_rs_file(path, records, subreddits, seed=f)
+            todo.append(ToRead(path.name, path, file_sha256(path)))
+        s = Settings(processed_dir=Path(tmp) / "p", source={"raw_dir": raw})
+        timings = {}
+        out = Path(tmp) / "shards-seq"
+        out.mkdir()
+        t0 = time.perf_counter()
+        posts = sum(read_to_shard(t.path, t.name, s, out, sha256=t.sha256).posts for t in todo)
+        timings["one process"] = time.perf_counter() - t0
+        for workers in (1, 2):
+            out = Path(tmp) / f"shards-{workers}"
+            out.mkdir()
+            ws = s.model_copy(
+                update={"source": s.source.model_copy(update={"dask": "local", "workers": workers})}
+            )
+            t0 = time.perf_counter()
+            shards = list(dask_reader(ws)(todo, out))
+            timings[f"dask {workers} worker(s)"] = time.perf_counter() - t0
+            assert sum(x.posts for x in shards) == posts
+        base = timings["one process"]
+        print(
+            f"dask ingest: {files} files x {records:,} records ({posts:,} posts kept), read to "
+            "shards: "
+            + "; ".join(
+                f"{k} {v:.1f} s ({files * records / v:,.0f} records/s, {base / v:.2f}x)"
+                for k, v in timings.items()
+            )
+            + f"; {os.cpu_count()} CPUs"
+        )
+
+
 BENCHMARKS = {
+    "dask_ingest": bench_dask_ingest,
     "rebuild": bench_rebuild,
     "dumps": bench_dumps,
     "near_dup": bench_near_dup,

@@ -6,12 +6,15 @@ result caching is off: a task re-run must look at the store, not at a cached ret
 
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
+from pipeline import ingest
 from pipeline.build import open_run
 from pipeline.settings import load_settings
 from pipeline.stages import STAGES
@@ -24,6 +27,15 @@ def build_dataset(config: str | None = None, progress: bool = False) -> dict[str
     settings = load_settings(Path(config) if config else None)
     with open_run(settings, progress=progress) as (ctx, summary):
         for stage in STAGES:
+            if stage.name == "ingest" and settings.source.dask:
+                # Its files are tasks of their own, on Dask (a subflow): this stays in the flow.
+                from flows.parallel_ingest import dask_reader
+
+                parallel = replace(stage, run=partial(ingest.run, read=dask_reader(settings)))
+                report = summary.stages[stage.name] = parallel.execute(ctx)
+                if report.error:
+                    break
+                continue
             stage_task = task(stage.execute, name=stage.name, cache_policy=NO_CACHE)  # type: ignore[call-overload]
             report = summary.stages[stage.name] = stage_task(ctx)
             if report.error:  # a problem the user must fix: said in one line, not a traceback

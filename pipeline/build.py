@@ -156,10 +156,16 @@ def print_summary(summary: RunSummary, console: Console | None = None) -> None:
         for note in r.notes:
             console.print(f"  [dim]{name}[/dim]: {note}", highlight=False)
         for model, u in r.usage.items():
+            tokens = u.get("prompt_tokens", 0) + u.get("completion_tokens", 0)
+            used = (
+                f", {u.get('prompt_tokens', 0):,.0f} prompt + "
+                f"{u.get('completion_tokens', 0):,.0f} completion tokens, "
+                f"${u.get('cost_usd', 0):.4f}"
+                if tokens
+                else ""  # an offline model: no tokens, no cost
+            )
             console.print(
-                f"  [dim]{name}[/dim]: {model}: {u.get('calls', 0):.0f} requests, "
-                f"{u.get('prompt_tokens', 0):,.0f} prompt + {u.get('completion_tokens', 0):,.0f} "
-                f"completion tokens, ${u.get('cost_usd', 0):.4f}",
+                f"  [dim]{name}[/dim]: {model}: {u.get('calls', 0):.0f} requests{used}",
                 highlight=False,
             )
     spent = sum(u.get("cost_usd", 0) for r in summary.stages.values() for u in r.usage.values())
