@@ -80,7 +80,7 @@ def _quiet_libraries() -> None:
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
     # HTTP clients log full request URLs at INFO, and a gateway's key may sit in the query.
-    for name in ("httpx", "httpx2", "httpcore", "httpcore2", "openai"):
+    for name in ("httpx", "httpx2", "httpcore", "httpcore2", "openai", "distributed", "prawcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
     log = logging.getLogger("pipeline")
     if not log.handlers:  # leave the root logger to Prefect's own configuration

@@ -38,7 +38,9 @@ def start_local_server(home: Path, port: int) -> tuple[subprocess.Popen[bytes], 
     from flows.prefect_env import _healthy
 
     home.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_UI_ENABLED": "true"}
+    from flows.prefect_env import DEFAULTS
+
+    env = {**DEFAULTS, **os.environ, "PREFECT_HOME": str(home), "PREFECT_UI_ENABLED": "true"}
     env.pop("PREFECT_API_URL", None)
     process = subprocess.Popen(
         [
@@ -73,14 +75,16 @@ def start_local_server(home: Path, port: int) -> tuple[subprocess.Popen[bytes], 
 
 
 def serve(settings: Settings, config: Path | None, home: Path, port: int) -> None:
-    from prefect import serve as prefect_serve
-
+    """Prefect is imported only once PREFECT_API_URL is set: it reads its settings at import,
+    and without one it would start a temporary server of its own."""
     process = None
     if not os.environ.get("PREFECT_API_URL"):
         os.environ["PREFECT_HOME"] = str(home)
         process, url = start_local_server(home, port)
         os.environ["PREFECT_API_URL"] = url
         print(f"Prefect UI: http://127.0.0.1:{port}  (API {url}, PREFECT_HOME {home})")
+    from prefect import serve as prefect_serve
+
     try:
         prefect_serve(deployment(settings, config))  # type: ignore[arg-type]
     finally:
