@@ -595,6 +595,7 @@ def test_no_secret_reaches_the_store_the_summary_or_the_logs(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)  # prawcore, urllib3 and the pipeline at their chattiest
+    caplog.set_level(logging.DEBUG, logger="prawcore")  # the CLI quiets it, in-process
     with FakeReddit(client_secret=SECRET, username="owner", password=PASSWORD) as fake:
         add_posts(fake, 6)
         fake.script(RedditFault.server_error(503), RedditFault.not_json())
