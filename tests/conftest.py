@@ -113,6 +113,28 @@ def model_answers(body: dict) -> str:
     return json.dumps({"value": value})
 
 
+CAREER_SUBREDDITS = ["careerguidance", "AskHR", "consulting"]
+
+
+def write_career_dump(raw: Path, n: int) -> Path:
+    """`n` distinct decision posts spread over the three career subreddits, as one dump."""
+    return write_dump(
+        raw / "RS.zst",
+        [
+            submission(
+                f"p{i}",
+                subreddit=CAREER_SUBREDDITS[i % 3],
+                title=f"Transfer {i}?",
+                selftext=f"My manager offered me option {i}: a transfer that doubles my commute "
+                "but comes with a raise, and my partner is worried about the kids' school. I "
+                "keep going back and forth every evening. Should I take the transfer or stay "
+                "in the team I know and wait for the next opening?",
+            )
+            for i in range(n)
+        ],
+    )
+
+
 def write_dump(path: Path, lines: list[Any], compress: bool = True) -> Path:
     """Records (dicts are JSON-encoded, bytes/str written as they are) as NDJSON(.zst)."""
     raw = b""

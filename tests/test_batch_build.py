@@ -11,27 +11,8 @@ from pipeline.build import run_stages
 from pipeline.embeddings import Embedder
 from pipeline.settings import Settings
 from pipeline.store import Store
-from tests.conftest import make_settings, model_answers, submission, write_dump
+from tests.conftest import make_settings, model_answers, write_career_dump
 from tests.fakes.openai_server import FakeOpenAIServer, Fault
-
-
-def _dump(raw: Path) -> None:
-    subs = ["careerguidance", "AskHR", "consulting"]
-    write_dump(
-        raw / "RS.zst",
-        [
-            submission(
-                f"p{i}",
-                subreddit=subs[i % 3],
-                title=f"Transfer {i}?",
-                selftext=f"My manager offered me option {i}: a transfer that doubles my commute "
-                "but comes with a raise, and my partner is worried about the kids' school. I "
-                "keep going back and forth every evening. Should I take the transfer or stay "
-                "in the team I know and wait for the next opening?",
-            )
-            for i in range(12)
-        ],
-    )
 
 
 def _settings(tmp_path: Path, server: FakeOpenAIServer, folder: str, **llm: object) -> Settings:
@@ -61,7 +42,7 @@ def test_a_batch_build_equals_a_direct_one_at_half_the_price(
     tmp_path: Path, openai_server: FakeOpenAIServer, embedder: Embedder
 ) -> None:
     openai_server.responder = model_answers
-    _dump(tmp_path / "raw")
+    write_career_dump(tmp_path / "raw", 12)
     direct = run_stages(_settings(tmp_path, openai_server, "direct"), embedder=embedder)
     assert direct.error is None, direct.error
     asked_directly = len(openai_server.chat_requests)
@@ -94,7 +75,7 @@ def test_a_running_batch_is_collected_by_the_next_run_not_submitted_again(
 ) -> None:
     openai_server.responder = model_answers
     openai_server.batch_delay = 3600  # the provider takes its time
-    _dump(tmp_path / "raw")
+    write_career_dump(tmp_path / "raw", 12)
     s = _settings(tmp_path, openai_server, "b", batch=True, batch_max_wait_s=0.05)
     first = run_stages(s, embedder=embedder)
     assert first.error and "still running" in first.error and "run again later" in first.error
@@ -131,7 +112,7 @@ def test_bad_batch_lines_are_sent_back_or_recorded(
         return None
 
     openai_server.batch_line_faults = line_fault
-    _dump(tmp_path / "raw")
+    write_career_dump(tmp_path / "raw", 12)
     s = _settings(tmp_path, openai_server, "b", batch=True)
     s.sampling.per_category = 6  # the judge walks every post, the failed one too
     first = run_stages(s, embedder=embedder)

@@ -22,7 +22,7 @@ from pipeline.progress import Progress
 from pipeline.settings import Settings
 from pipeline.store import Store
 from schemas import JudgeAnswer
-from tests.conftest import make_settings, model_answers, submission, write_dump
+from tests.conftest import make_settings, model_answers, write_career_dump
 from tests.fakes.openai_server import FakeOpenAIServer
 
 
@@ -43,25 +43,6 @@ class Recorder:
         with self.lock:
             self.now -= 1
         return model_answers(body)
-
-
-def _dump(raw: Path, n: int = 18) -> None:
-    subs = ["careerguidance", "AskHR", "consulting"]
-    write_dump(
-        raw / "RS.zst",
-        [
-            submission(
-                f"p{i}",
-                subreddit=subs[i % 3],
-                title=f"Transfer {i}?",
-                selftext=f"My manager offered me option {i}: a transfer that doubles my commute "
-                "but comes with a raise, and my partner is worried about the kids' school. I "
-                "keep going back and forth every evening. Should I take the transfer or stay "
-                "in the team I know and wait for the next opening?",
-            )
-            for i in range(n)
-        ],
-    )
 
 
 def _two_endpoints(
@@ -118,7 +99,7 @@ def test_each_model_goes_to_its_endpoint_with_its_key_and_cap(
     openai_server.api_key, second_server.api_key = "sk-judges-000000", "sk-writers-11111"
     judges, writers = Recorder(0.02), Recorder(0.02)
     openai_server.responder, second_server.responder = judges, writers
-    _dump(tmp_path / "raw")
+    write_career_dump(tmp_path / "raw", 18)
     s = _two_endpoints(tmp_path, openai_server, second_server)
     summary = run_stages(s, embedder=embedder)
     assert summary.error is None, summary.error
@@ -287,7 +268,7 @@ def test_the_spend_cap_stops_cleanly_and_the_next_run_goes_on(
     tmp_path: Path, openai_server: FakeOpenAIServer, embedder: Embedder
 ) -> None:
     openai_server.responder = model_answers
-    _dump(tmp_path / "raw")
+    write_career_dump(tmp_path / "raw", 18)
     s = _priced(tmp_path, openai_server, "capped", cap=0.5)
     first = run_stages(s, embedder=embedder)
     assert first.error and "spend cap reached" in first.error
@@ -330,7 +311,7 @@ def test_estimate_counts_requests_and_cost_and_drops_what_is_cached(
     from flows.cli import app
 
     openai_server.responder = model_answers
-    _dump(tmp_path / "raw")
+    write_career_dump(tmp_path / "raw", 18)
     s = _priced(tmp_path, openai_server, "est", cap=None)
     config = tmp_path / "valact.toml"
     config.write_text("")
