@@ -232,6 +232,14 @@ class DedupSettings(StrictModel):
     max_chars: int = Field(2_000, ge=100)
 
 
+class EmbeddingSettings(StrictModel):
+    """How texts are turned into vectors (the model itself is `dedup.embedding_model`)."""
+
+
+class PIISettings(StrictModel):
+    """Personal information replaced by typed placeholders in every text leaving the store."""
+
+
 ENDPOINT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 ENV_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 DEFAULT_ENDPOINT = "default"
@@ -488,6 +496,8 @@ class Settings(BaseSettings):
     rescrape: RescrapeSettings = RescrapeSettings()
     prefilter: PrefilterSettings = PrefilterSettings()
     dedup: DedupSettings = DedupSettings()
+    embeddings: EmbeddingSettings = EmbeddingSettings()
+    pii: PIISettings = PIISettings()
     llm: LLMSettings = LLMSettings()
     judge: JudgeSettings = JudgeSettings()
     generation: GenerationSettings = GenerationSettings()
