@@ -56,8 +56,8 @@ from pipeline.sources.dumps import (
     RecordError,
     Selection,
     UnreadableFileError,
-    decode,
     file_sha256,
+    parse_line,
     read_lines,
     to_post,
 )
@@ -68,7 +68,7 @@ from schemas.run import StageReport
 from schemas.tables import TABLES
 
 log = logging.getLogger(__name__)
-STAGE, VERSION = "ingest", "2"
+STAGE, VERSION = "ingest", "3"
 # A stored post gives way to the same id read from an earlier file or line.
 FIRST_COPY_WINS = (
     "(excluded.source_file, excluded.source_line) <= (posts.source_file, posts.source_line)"
@@ -419,31 +419,34 @@ def read_to_shard(
     posts = _ShardFile(out_dir / f"{stem}.posts", Post, _REPEATED)
     rejects = _ShardFile(out_dir / f"{stem}.rejects", IngestReject, _REPEATED)
     selection = Selection.of(settings)
-    records: Iterator[Record]
+    dropped = info.dropped
     if unreadable is not None:
         _reject_row(rejects, info, 0, unreadable, None)
         info.lines, info.complete, info.error = 1, False, unreadable.detail
-        records = iter(())
     elif table is not None:
-        records = _table_records(path, table, info, rejects)
+        for line_no, obj in _table_records(path, table, info, rejects):
+            try:
+                reason = selection.skip_record(obj)
+                if reason is not None:
+                    dropped[reason] = dropped.get(reason, 0) + 1
+                    continue
+                posts.add(to_post(obj, name, line_no).__dict__)
+            except Exception as exc:  # one row, not the run
+                _reject_row(rejects, info, line_no, _record_error(exc), None)
     else:
-        records = _dump_records(path, settings.source.max_line_bytes, selection, info, rejects)
-    dropped = info.dropped
-    for line_no, obj, raw in records:
-        try:
-            reason = selection.skip_record(obj)
-            if reason is not None:
-                dropped[reason] = dropped.get(reason, 0) + 1
+        max_line_bytes = settings.source.max_line_bytes
+        for line_no, raw in _dump_lines(path, max_line_bytes, selection, info, rejects):
+            try:
+                if raw is None:
+                    raise RecordError("line_too_long", f"over {max_line_bytes} bytes")
+                row = parse_line(raw, name, line_no, selection)
+            except Exception as exc:  # one line, not the run
+                _reject_row(rejects, info, line_no, _record_error(exc), raw)
                 continue
-            post = to_post(obj, name, line_no)
-        except RecordError as err:
-            _reject_row(rejects, info, line_no, err, raw)
-            continue
-        except Exception as exc:  # a bug or a case not foreseen: one line, not the run
-            unexpected = RecordError("unexpected_error", f"{type(exc).__name__}: {exc}")
-            _reject_row(rejects, info, line_no, unexpected, raw)
-            continue
-        posts.add(post.__dict__)
+            if isinstance(row, str):
+                dropped[row] = dropped.get(row, 0) + 1
+            else:
+                posts.add(row)
     info.posts_paths, info.rejects_paths = posts.close(), rejects.close()
     info.posts, info.rejects = posts.count, rejects.count
     info.seconds = round(time.perf_counter() - started, 3)
@@ -468,13 +471,19 @@ def _reject_row(
     info.dropped[err.reason] = info.dropped.get(err.reason, 0) + 1
 
 
-Record = tuple[int, dict[str, Any], bytes | None]  # line or row number, object, raw line
+def _record_error(exc: Exception) -> RecordError:
+    """A reject's reason: the record's own, else `unexpected_error` (a bug or a case not
+    foreseen)."""
+    if isinstance(exc, RecordError):
+        return exc
+    return RecordError("unexpected_error", f"{type(exc).__name__}: {exc}")
 
 
-def _dump_records(
+def _dump_lines(
     path: Path, max_line_bytes: int, selection: Selection, info: ShardInfo, rejects: _ShardFile
-) -> Iterator[Record]:
-    """A dump's parsed records; counts lines in `info` and rejects what cannot be parsed."""
+) -> Iterator[tuple[int, bytes | None]]:
+    """A dump's lines the selection cannot skip from their bytes (None: over the size cap);
+    counts lines in `info`, and rejects where the file breaks off."""
     skipped: dict[str, int] = {}
     lines = 0
     try:
@@ -482,14 +491,7 @@ def _dump_records(
             if raw is not None and (not raw or raw.isspace()):
                 continue  # blank lines are not records
             lines += 1
-            try:
-                if raw is None:
-                    raise RecordError("line_too_long", f"over {max_line_bytes} bytes")
-                obj = decode(raw)
-            except RecordError as err:
-                _reject_row(rejects, info, line_no, err, raw)
-                continue
-            yield line_no, obj, raw
+            yield line_no, raw
     except CorruptFileError as err:  # keep what was read; say where the file broke
         lines += 1
         _reject_row(rejects, info, err.line_no, err, None)
@@ -505,7 +507,7 @@ def _dump_records(
 
 def _table_records(
     path: Path, table: TableImport, info: ShardInfo, rejects: _ShardFile
-) -> Iterator[Record]:
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """A table import's records (`iter_table_records`), counted and rejected as a dump's. A
     file-level problem (row 0: a missing column, an unknown format) or a failing read leaves
     the file unrecorded, so it is read again next run."""
@@ -519,7 +521,7 @@ def _table_records(
                 if row_no == 0:
                     info.complete, info.error = False, f"{item.reason}: {item.detail}"
                 continue
-            yield row_no, item, None
+            yield row_no, item
     except CorruptFileError as err:
         info.lines += 1
         _reject_row(rejects, info, err.line_no, err, None)

@@ -381,9 +381,64 @@ def test_clean_gives_what_it_gave_before() -> None:
     pieces = [
         "word", " ", "  ", "\t", "\n", "\n\n\n", "\r\n", "\r", "&amp;", "&lt;b&gt;", "&#39;",
         "\x00", "\x07", "\x85", "\x9f", "\u200b", "\ufeff", "\u00ad", "\xa0", "\u2028", "é",
-        "e\u0301", "’", "😀", "漢", ".", "'",
+        "e\u0301", "’", "😀", "漢", ".", "'", "\u3000", "\u2003", "\x1c", "\u212a", " \n ",
+        "\u2029", "&#x200B;", "&nbsp;",
     ]  # fmt: skip
     texts = ["", "plain ascii text", "x\ny", None]
-    texts += ["".join(rng.choices(pieces, k=rng.randrange(1, 40))) for _ in range(3000)]
+    texts += ["".join(rng.choices(pieces, k=rng.randrange(1, 40))) for _ in range(10_000)]
     for text in texts:
         assert clean(text) == reference_clean(text), repr(text)
+
+
+def _outcome(fn: Any) -> Any:
+    try:
+        return fn()
+    except RecordError as err:
+        return ("reject", err.reason, err.detail)
+
+
+ODD_LINES = [
+    b'{"id":"o1","subreddit":"Advice","created_utc":1688169600,"x":"\xff"}',  # bad UTF-8, unread
+    b'{"id":"o2","subreddit":"Advice","created_utc":1688169600,"x":'
+    + b"[" * 3000
+    + b"]" * 3000
+    + b"}",
+    b'{"id":"o3","subreddit":"Advice","created_utc":1688169600,"title":"\\ud800"}',
+    b'{"id":"o4","subreddit":"Advice","created_utc":1688169600,"x":"\\udc00"}',
+    b'{"id":"o5","subreddit":"Advice","created_utc":1688169600,"score":123456789012345678901}',
+    b'{"id":"o6","subreddit":"Advice","created_utc":1688169600,"x":123456789012345678901}',
+    b'{"id":"o7","subreddit":"Advice","created_utc":1688169600,"score":9223372036854775808}',
+    b'{"id":"o8","subreddit":"Advice","created_utc":1688169600,"x":NaN}',
+    b'{"id":"o9","subreddit":"Advice","created_utc":1688169600,"title":"a\tb"}',
+    b'{"id":"o10","subreddit":"Advice","created_utc":1688169600,"x":1e999}',
+    b'{"id":"o11","subreddit":"Advice","created_utc":1688169600,"removed_by_category":[1]}',
+    b'{"id":"o12","subreddit":"Advice","created_utc":1688169600,"removed_by_category":"mod"}',
+    b'{"id":"o13","subreddit":"Advice","created_utc":1688169600,"selftext":"[removed]"}',
+    b'{"id":"o14","subreddit":"Advice","created_utc":1688169600,"over_18":null,"score":-3}',
+    b'{"id":"o15","subreddit":"Advice","created_utc":"1688169600.0"}  \r',
+    b'{"id":"o16","subreddit":"Advice","created_utc":1688169600,"author":"a\\u200bb"}',
+    b'{"id":"o17","subreddit":"Advice","created_utc":1688169600,"title":"&amp; caf\\u00e9"}',
+    b'{"id":"o18","subreddit":"Advice","created_utc":1688169600} x',
+    b'{"id":"o19","subreddit":"","created_utc":1688169600}',
+    b'{"id":"o20","subreddit":"Advice","created_utc":1688169600,"id":"o20b"}',
+]
+
+
+@pytest.mark.parametrize("name", SELECTIONS)
+def test_the_fast_parse_gives_what_the_full_parse_gives(name: str) -> None:
+    """`parse_line` (a typed msgspec decode of the fields read) against decode + skip_record +
+    to_post on every varied line: the same row, skip reason, or reject reason and detail."""
+    selection = SELECTIONS[name]
+    kept = 0
+    for n, line in enumerate([*varied_lines(2000, seed=11), *ODD_LINES]):
+
+        def slow(line: bytes = line, n: int = n) -> Any:
+            obj = decode(line)
+            reason = selection.skip_record(obj)
+            return reason if reason is not None else to_post(obj, "f", n).__dict__
+
+        expected = _outcome(slow)
+        got = _outcome(lambda line=line, n=n: dumps.parse_line(line, "f", n, selection))
+        assert got == expected, line
+        kept += isinstance(expected, dict)
+    assert kept > 100

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 
-import numpy as np
+import msgspec
 import orjson
 import zstandard
 from pydantic import ValidationError
@@ -116,26 +116,8 @@ _CREATED_VALUE = re.compile(
     rb'(?:([1-9][0-9]{0,11})(?:\.0+)?|"([0-9]{1,12})(?:\.0*)?")[ \t\r]*[,}]'
 )
 # `\u0073` is an "s": a key written with escaped letters (or `_`) is one the byte search cannot
-# see, so a line holding such an escape is always parsed.
+# see, so a line holding such an escape where it matters is always parsed.
 _ESCAPED_KEY_CHAR = re.compile(rb"\\u00(?:[67][0-9a-fA-F]|5[fF])")
-_NO_HIT = 1 << 62
-
-
-def _escaped_key_chars(chunk: bytes, start: int) -> list[int]:
-    """Positions (from `start`) of `_ESCAPED_KEY_CHAR` escapes, vectorised: a regex over every
-    byte of a dump would cost more than the decompression."""
-    a = np.frombuffer(chunk, np.uint8)
-    at = np.flatnonzero(a[:-5] == 0x5C)  # a backslash with five bytes after it
-    if not at.size:
-        return []
-    c = a[at + 4]
-    at = at[
-        (a[at + 1] == 0x75)  # u
-        & (a[at + 2] == 0x30)  # 0
-        & (a[at + 3] == 0x30)  # 0
-        & (((c | 1) == 0x37) | ((c == 0x35) & ((a[at + 5] | 0x20) == 0x66)))  # 6, 7 or 5f/5F
-    ]
-    return at[at >= start].tolist()
 
 
 def _utc_seconds(day: date) -> int:
@@ -192,13 +174,41 @@ class Selection:
 
     def skip_line(self, line: bytes) -> str | None:
         """Why a raw line's record cannot be wanted, or None when only a parse can tell."""
-        if _ESCAPED_KEY_CHAR.search(line):
-            return None
         return self.skip_span(line, 0, len(line))
 
     def skip_span(self, buf: bytes, start: int, end: int) -> str | None:
-        """`skip_line` for the line `buf[start:end]`, known to hold no escaped key character
-        (`read_lines` looks for those a whole chunk at a time, and copies no skipped line)."""
+        """`skip_line` for the line `buf[start:end]`, without copying it.
+
+        The hot path reads one key: the line's last `"subreddit"` key, found from the end (a
+        dump's keys are sorted, so it is near the end). When nothing after its value but the
+        line's final `}` closes an object, that key is at the top level, and being the last it
+        is the one a parse keeps (the last of duplicate keys wins). An escape in its value, or
+        an escaped letter after it (which could spell another such key), or any other doubt
+        sends the line to `_skip_checked`, which looks at every key of the line.
+        """
+        at = buf.rfind(_SUBREDDIT_KEY, start, end)
+        value = at + 13  # where `"subreddit":"` ends
+        last = end - 1
+        if (
+            at < 0
+            or buf[at + 11] != 0x3A  # `:`
+            or buf[at + 12] != 0x22  # `"`
+            or (close := buf.find(b'"', value, end)) < 0
+            or buf[last] != 0x7D  # `}`
+            or buf.find(b"}", close, last) >= 0
+            or buf.find(b"\\", value, close) >= 0
+            or (buf.find(b"\\u00", close, last) >= 0 and _ESCAPED_KEY_CHAR.search(buf, close, last))
+        ):
+            return self._skip_checked(buf, start, end)
+        if buf[value:close].lower() not in self._names:
+            return SKIP_SUBREDDIT
+        return self._skip_date(buf, start, end) if self.dated else None
+
+    def _skip_checked(self, buf: bytes, start: int, end: int) -> str | None:
+        """The slow, sure answer: escapes anywhere send the line to the parse; every
+        `"subreddit"` key must hold a plain name, none configured, for a skip."""
+        if _ESCAPED_KEY_CHAR.search(buf, start, end):
+            return None
         find = buf.find
         at = find(_SUBREDDIT_KEY, start, end)
         if at < 0:
@@ -214,8 +224,13 @@ class Selection:
             return None if any(n.lower() in wanted for n in names) else SKIP_SUBREDDIT
         if m.group(1).lower() not in self._names:
             return SKIP_SUBREDDIT
-        if not self.dated:
+        return self._skip_date(buf, start, end) if self.dated else None
+
+    def _skip_date(self, buf: bytes, start: int, end: int) -> str | None:
+        """SKIP_DATE for a line with one plain `created_utc` outside the range, else None."""
+        if _ESCAPED_KEY_CHAR.search(buf, start, end):
             return None
+        find = buf.find
         at = find(_CREATED_KEY, start, end)
         if at < 0:
             return None
@@ -244,11 +259,14 @@ def read_lines(
     (OSError) UnreadableFileError, after the lines read before it.
     """
     counts = skipped if skipped is not None else {}
-    skip_span = selection.skip_span if selection is not None else None
+    skip_span = selection._skip_checked if selection is not None else None
+    names = selection._names if selection is not None else None
+    escaped_key = _ESCAPED_KEY_CHAR.search
+    skip_date = selection._skip_date if selection is not None and selection.dated else None
     line_no, size = 0, 0
     pending: list[bytes] = []  # pieces of the line not yet ended
 
-    def last(piece: bytes) -> bytes | None:
+    def joined(piece: bytes) -> bytes | None:
         """The line ending with `piece`, or None if it is past the cap."""
         if size + len(piece) > max_line_bytes:
             return None
@@ -263,33 +281,49 @@ def read_lines(
                 size += len(chunk)
                 continue
             line_no += 1  # the line begun before this chunk (or at its start) ends here
-            line = last(chunk[:end])
+            line = joined(chunk[:end])
             reason = None if line is None or selection is None else selection.skip_line(line)
             if reason is None:
                 yield line_no, line
             else:
                 counts[reason] = counts.get(reason, 0) + 1
             start = end + 1
-            # Lines inside the chunk: the hot loop (a Reddit dump has hundreds of millions).
-            hits = iter(_escaped_key_chars(chunk, start) if skip_span is not None else ())
-            hit = next(hits, _NO_HIT)
-            find = chunk.find
+            # Lines inside the chunk: the hot loop (a Reddit dump has hundreds of millions), with
+            # the hot path of `Selection.skip_span` inlined: a call costs as much as the test.
+            find, rfind = chunk.find, chunk.rfind
             while (end := find(b"\n", start)) >= 0:
                 line_no += 1
-                unsure = hit < end
-                while hit < end:
-                    hit = next(hits, _NO_HIT)
                 if end - start > max_line_bytes:
                     yield line_no, None
-                elif unsure or skip_span is None or not (reason := skip_span(chunk, start, end)):
+                elif names is None:
                     yield line_no, chunk[start:end]
                 else:
-                    counts[reason] = counts.get(reason, 0) + 1
+                    at = rfind(_SUBREDDIT_KEY, start, end)
+                    value, final = at + 13, end - 1
+                    if (
+                        at < 0
+                        or chunk[at + 11] != 0x3A
+                        or chunk[at + 12] != 0x22
+                        or (close := find(b'"', value, end)) < 0
+                        or chunk[final] != 0x7D
+                        or find(b"}", close, final) >= 0
+                        or find(b"\\", value, close) >= 0
+                        or (find(b"\\u00", close, final) >= 0 and escaped_key(chunk, close, final))
+                    ):
+                        reason = skip_span(chunk, start, end)  # type: ignore[misc]
+                    elif chunk[value:close].lower() not in names:
+                        reason = SKIP_SUBREDDIT
+                    else:
+                        reason = skip_date(chunk, start, end) if skip_date is not None else None
+                    if reason is None:
+                        yield line_no, chunk[start:end]
+                    else:
+                        counts[reason] = counts.get(reason, 0) + 1
                 start = end + 1
             pending, size = ([chunk[start:]], len(chunk) - start) if start < len(chunk) else ([], 0)
         if size:
             line_no += 1
-            line = last(b"")
+            line = joined(b"")
             reason = None if line is None or selection is None else selection.skip_line(line)
             if reason is None:
                 yield line_no, line
@@ -360,8 +394,9 @@ _HASHED = tuple(
 
 
 def _sha(values: tuple[Any, ...]) -> str:
-    # repr of str/int/bool/None is stable across runs and machines, and cheap (hot path)
-    return hashlib.sha256(repr(values).encode()).hexdigest()[:32]
+    # JSON of str/int/bool/None is stable across runs and machines; orjson writes it several
+    # times faster than repr (hot path)
+    return hashlib.sha256(orjson.dumps(values)).hexdigest()[:32]
 
 
 def post_sha(post: Post) -> str:
@@ -427,63 +462,47 @@ _FAST = set(RawSubmission.model_fields) == {
 }  # fmt: skip
 
 
+def _usual(rec: Any) -> bool:
+    """Whether a record's fields (attributes named as RawSubmission's, created_utc already in
+    whole seconds) are each of their exact type and in range: RawSubmission's rules for the
+    usual record, at a fraction of pydantic's cost."""
+    post_id, sub = rec.id, rec.subreddit
+    return (
+        type(post_id) is str
+        and 0 < len(post_id) <= 20
+        and post_id.isascii()
+        and post_id.isalnum()
+        and type(sub) is str
+        and 0 < len(sub) <= 100
+        and _text(sub)
+        and _text(rec.title)
+        and _text(rec.selftext)
+        and _text(rec.author)
+        and _text(rec.crosspost_parent)
+        and _text(rec.permalink)
+        and _text(rec.url)
+        and (rec.over_18 is None or type(rec.over_18) is bool)
+        and (rec.stickied is None or type(rec.stickied) is bool)
+        and _count(rec.score)
+        and _count(rec.num_comments)
+    )
+
+
 def _validated(obj: dict[str, Any]) -> RawSubmission:
     """`RawSubmission.model_validate(obj)`, raising RecordError naming the failing field.
 
-    The usual record (every field of its exact type, in range) is checked here by the same
-    rules, at a third of pydantic's cost; pydantic sees the rest and names what fails. Returns
-    an object with RawSubmission's attributes.
+    The usual record is checked by `_usual`; pydantic sees the rest and names what fails.
+    Returns an object with RawSubmission's attributes.
     """
     if _FAST:
-        get = obj.get
-        post_id, sub, over_18, stickied = (
-            get("id"),
-            get("subreddit"),
-            get("over_18"),
-            get("stickied"),
-        )
-        title, selftext, author = get("title"), get("selftext"), get("author")
-        parent, permalink, url = get("crosspost_parent"), get("permalink"), get("url")
-        score, num_comments = get("score"), get("num_comments")
-        if (
-            type(post_id) is str
-            and 0 < len(post_id) <= 20
-            and post_id.isascii()
-            and post_id.isalnum()
-            and type(sub) is str
-            and 0 < len(sub) <= 100
-            and _text(sub)
-            and _text(title)
-            and _text(selftext)
-            and _text(author)
-            and _text(parent)
-            and _text(permalink)
-            and _text(url)
-            and (over_18 is None or type(over_18) is bool)
-            and (stickied is None or type(stickied) is bool)
-            and _count(score)
-            and _count(num_comments)
-        ):
-            try:
-                created = _epoch(get("created_utc"))
-            except ValueError:
-                pass  # pydantic says why
-            else:
-                rec = SimpleNamespace(
-                    id=post_id,
-                    subreddit=sub,
-                    created_utc=created,
-                    title=title,
-                    selftext=selftext,
-                    author=author,
-                    over_18=over_18,
-                    stickied=stickied,
-                    crosspost_parent=parent,
-                    permalink=permalink,
-                    url=url,
-                    score=score,
-                    num_comments=num_comments,
-                )
+        try:
+            created = _epoch(obj.get("created_utc"))
+        except ValueError:
+            pass  # pydantic says why
+        else:
+            rec = SimpleNamespace(**{f: obj.get(f) for f in _READ_FIELDS})
+            rec.created_utc = created
+            if _usual(rec):
                 return cast(RawSubmission, rec)
     try:
         return RawSubmission.model_validate(obj)
@@ -491,33 +510,113 @@ def _validated(obj: dict[str, Any]) -> RawSubmission:
         raise _field_error(exc, obj) from None
 
 
-def to_post(obj: dict[str, Any], source_file: str, line_no: int) -> Post:
-    """Validate one submission object (API, Pushshift or Arctic Shift flavour) and normalise
-    it; a field of the wrong type or out of range raises RecordError naming it."""
-    rec = _validated(obj)
+def _row(rec: Any, removed_by: Any, source_file: str, line_no: int) -> dict[str, Any]:
+    """A validated record (RawSubmission's attributes) as a Post's fields: texts cleaned."""
     author = rec.author
     if author is not None and not author.isprintable():  # control/invisible characters
         author = clean(author)
     parent = rec.crosspost_parent
-    values: dict[str, Any] = dict(
-        post_id=rec.id,
-        subreddit=rec.subreddit,
-        title=clean(rec.title),
-        selftext=clean(rec.selftext),
-        author=author,
-        created_utc=rec.created_utc,
-        over_18=rec.over_18 is True,
-        stickied=rec.stickied is True,
-        crosspost_parent=parent.removeprefix("t3_") if parent is not None else None,
-        permalink=rec.permalink,
-        url=rec.url,
-        score=rec.score,
-        num_comments=rec.num_comments,
+    selftext = clean(rec.selftext)
+    values = (
+        rec.id,
+        rec.subreddit,
+        clean(rec.title),
+        selftext,
+        author,
+        rec.created_utc,
+        rec.over_18 is True,
+        rec.stickied is True,
+        parent.removeprefix("t3_") if parent is not None else None,
+        rec.permalink,
+        rec.url,
+        rec.score,
+        rec.num_comments,
     )
-    return Post(
-        **values,
-        removed=_removed(obj.get("removed_by_category"), values["selftext"]),
-        source_file=source_file,
-        source_line=line_no,
-        content_sha=_sha(tuple(values[f] for f in _HASHED)),
-    )
+    row = dict(zip(_HASHED, values, strict=True))
+    row["removed"] = _removed(removed_by, selftext)
+    row["source_file"] = source_file
+    row["source_line"] = line_no
+    row["content_sha"] = _sha(values)
+    return row
+
+
+def to_post(obj: dict[str, Any], source_file: str, line_no: int) -> Post:
+    """Validate one submission object (API, Pushshift or Arctic Shift flavour) and normalise
+    it; a field of the wrong type or out of range raises RecordError naming it."""
+    rec = _validated(obj)
+    return Post(**_row(rec, obj.get("removed_by_category"), source_file, line_no))
+
+
+def _fast_type(name: str) -> Any:
+    """A RawSubmission field's type for msgspec: exact JSON types, nothing coerced."""
+    if name == "created_utc":
+        return int | float | str
+    if name in ("id", "subreddit"):
+        return str
+    annotation = str(RawSubmission.model_fields[name].annotation)
+    if "bool" in annotation:
+        return bool | None
+    if "int" in annotation:
+        return int | None
+    return str | None
+
+
+# Only the fields `to_post` reads are decoded; msgspec steps over the other ~90 keys of a
+# dump record without building them (about 2x orjson's whole-record parse).
+_FastSubmission = msgspec.defstruct(
+    "_FastSubmission",
+    [
+        (f, _fast_type(f)) if f in ("id", "subreddit", "created_utc") else (f, _fast_type(f), None)
+        for f in _READ_FIELDS
+    ]
+    + [("removed_by_category", Any, None)],
+)
+_FAST_DECODER = msgspec.json.Decoder(_FastSubmission)
+
+
+def parse_line(
+    raw: bytes, source_file: str, line_no: int, selection: Selection
+) -> dict[str, Any] | str:
+    """One dump line as a Post's fields, or the Selection's reason to skip it; raises
+    RecordError for a line that gives no post.
+
+    The usual line takes the fast path: a typed msgspec decode of the fields read, checked by
+    `_usual`. Any line it does not take (a type msgspec refuses, a lone surrogate, a value out
+    of range, broken JSON) goes the sure way, `decode` then `to_post`, whose answer stands:
+    the fast path only ever gives what that would give.
+    """
+    if _FAST:
+        try:
+            if not raw.isascii():
+                raw.decode()  # msgspec lets invalid UTF-8 in a field it skips through
+            rec: Any = _FAST_DECODER.decode(raw)
+        except Exception:  # any refusal (even a RecursionError): the sure way
+            pass
+        else:
+            if rec.subreddit.lower() not in selection.subreddits:
+                return SKIP_SUBREDDIT
+            try:
+                rec.created_utc = created = _epoch(rec.created_utc)
+            except ValueError:
+                return _slow(raw, source_file, line_no, selection)
+            if not selection.start <= created < selection.end:
+                return SKIP_DATE
+            post_id = rec.id
+            if (  # `_usual`, less what msgspec's typed decode has checked (types, Unicode)
+                0 < len(post_id) <= 20
+                and post_id.isascii()
+                and post_id.isalnum()
+                and len(rec.subreddit) <= 100
+                and _count(rec.score)
+                and _count(rec.num_comments)
+            ):
+                return _row(rec, rec.removed_by_category, source_file, line_no)
+    return _slow(raw, source_file, line_no, selection)
+
+
+def _slow(raw: bytes, source_file: str, line_no: int, selection: Selection) -> dict[str, Any] | str:
+    obj = decode(raw)
+    reason = selection.skip_record(obj)
+    if reason is not None:
+        return reason
+    return to_post(obj, source_file, line_no).__dict__
