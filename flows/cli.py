@@ -56,7 +56,7 @@ def _settings(config: Path | None) -> Settings:
     except (OSError, ValueError) as err:
         _fail("settings error", str(err) if isinstance(err, ValueError) else describe(err))
     try:
-        with Store.open(settings.db_path):
+        with Store.open(settings.db_path, settings.store):
             pass
     except StoreSchemaError as err:
         _fail("store error", str(err))
@@ -189,7 +189,7 @@ def dropped(
 ) -> None:
     """What was dropped or failed, by table and reason, with a few examples each."""
     settings = _settings(config)
-    with Store.open(settings.db_path) as store:
+    with Store.open(settings.db_path, settings.store) as store:
         for table, sql in DROP_QUERIES.items():
             rows = store.query(f"SELECT * FROM ({sql}) ORDER BY reason, item")
             by_reason: dict[str, list[dict]] = {}
@@ -209,7 +209,7 @@ def retry_failed(config: ConfigOpt = None) -> None:
     from pipeline.llm.service import reopen_failures
 
     settings = _settings(config)
-    with Store.open(settings.db_path) as store:
+    with Store.open(settings.db_path, settings.store) as store:
         n = reopen_failures(store)
     console.print(f"{n} given-up requests re-opened: the next build asks them again")
 
@@ -223,7 +223,7 @@ def estimate(config: ConfigOpt = None) -> None:
     from pipeline.estimate import estimate as estimate_build
 
     settings = _settings(config)
-    with Store.open(settings.db_path) as store:
+    with Store.open(settings.db_path, settings.store) as store:
         ctx = RunContext(settings=settings, store=store, run_id="estimate")
         lines, notes = estimate_build(settings, store, ctx.llm)
     table = Table(title="Estimated model requests of a build")

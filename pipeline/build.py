@@ -64,7 +64,7 @@ def open_run(
         offline=settings.offline,
         placeholder_actions=settings.offline,
     )
-    with Store.open(settings.db_path) as store:
+    with Store.open(settings.db_path, settings.store) as store:
         summary.notes += store.notes
         ctx = RunContext(
             settings=settings,

@@ -232,6 +232,22 @@ class DedupSettings(StrictModel):
     max_chars: int = Field(2_000, ge=100)
 
 
+class StoreSettings(StrictModel):
+    """The DuckDB store. Its memory is capped so that a large ingest spills to disk (next to
+    the store) instead of growing with the source; `threads` None: one per core."""
+
+    memory_limit: Annotated[
+        str,
+        AfterValidator(
+            matches(
+                re.compile(r"[1-9][0-9]{0,5}(?:\.[0-9]+)?\s?(?:[KMGT]i?B|%)"),
+                "a DuckDB memory size such as '1GB', '512MiB' or '50%'",
+            )
+        ),
+    ] = "1GB"
+    threads: int | None = Field(None, ge=1, le=256)
+
+
 class EmbeddingSettings(StrictModel):
     """How texts are turned into vectors (the model itself is `dedup.embedding_model`)."""
 
@@ -490,6 +506,7 @@ class Settings(BaseSettings):
 
     processed_dir: Folder = Path("data/processed")
     seed: int = 20260101
+    store: StoreSettings = StoreSettings()
     categories: list[Category] = Field(default_factory=_study_categories)
     source: SourceSettings = SourceSettings()
     reddit: RedditSettings = RedditSettings()

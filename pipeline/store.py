@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -21,6 +21,9 @@ from pydantic import BaseModel
 from pipeline.errors import PipelineError
 from schemas.convert import duckdb_columns
 from schemas.tables import TABLE_OF, TABLES
+
+if TYPE_CHECKING:
+    from pipeline.settings import StoreSettings
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -62,9 +65,14 @@ class Store:
 
     @classmethod
     @contextmanager
-    def open(cls, path: Path) -> Iterator[Store]:
+    def open(cls, path: Path, settings: StoreSettings | None = None) -> Iterator[Store]:
         path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(path))
+        config: dict[str, Any] = {}
+        if settings is not None:
+            config["memory_limit"] = settings.memory_limit
+            if settings.threads is not None:
+                config["threads"] = settings.threads
+        con = duckdb.connect(str(path), config=config)
         try:
             yield cls(con)
         finally:

@@ -97,3 +97,16 @@ def test_cli_reports_bad_config_and_old_stores_in_one_line(tmp_path: Path) -> No
     con.close()
     result = runner.invoke(app, ["ingest"], env={"VALACT_PROCESSED_DIR": str(processed)})
     assert result.exit_code == 2 and "store error" in result.output and "posts" in result.output
+
+
+def test_the_store_memory_limit_reaches_duckdb_and_a_bad_one_is_refused(tmp_path: Path) -> None:
+    from pipeline.settings import StoreSettings
+    from pipeline.store import Store
+
+    with Store.open(tmp_path / "s.duckdb", StoreSettings(memory_limit="256MiB", threads=1)) as st:
+        limit, threads = st.con.execute(
+            "SELECT current_setting('memory_limit'), current_setting('threads')"
+        ).fetchone()
+    assert (limit, threads) == ("256.0 MiB", 1)
+    with pytest.raises(ValidationError, match="DuckDB memory size"):
+        Settings(store={"memory_limit": "lots"})
