@@ -268,6 +268,48 @@ def estimate(config: ConfigOpt = None) -> None:
 
 
 @app.command()
+def publish(
+    version: Annotated[str, typer.Argument(help="The local release to publish, e.g. 1.2.0")],
+    to: Annotated[
+        str | None, typer.Option("--to", help="hf://OWNER/NAME (default: publish.target)")
+    ] = None,
+    private: Annotated[
+        bool | None, typer.Option("--private/--public", help="A new repo's visibility")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option(help="List what would be uploaded, send nothing")
+    ] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Upload a local release to the Hugging Face Hub in one commit, then tag it vVERSION."""
+    from pipeline.publish import publish as publish_release
+
+    _quiet_libraries()
+    settings = _settings(config)
+    target = to or settings.publish.target
+    if target is None:
+        _fail("publish error", "no target: pass --to hf://OWNER/NAME or set publish.target")
+    folder = settings.releases_dir / version
+    if folder.resolve().parent != settings.releases_dir.resolve() or version.startswith("."):
+        _fail("publish error", f"{version!r} is not a release version like 1.2.0")
+    if not folder.is_dir():
+        _fail("publish error", f"no local release {version} in {settings.releases_dir}")
+    try:
+        result = publish_release(
+            folder,
+            target,
+            private=settings.publish.private if private is None else private,
+            dry_run=dry_run,
+        )
+    except PipelineError as err:
+        _fail("publish error", str(err))
+    if dry_run:
+        for path, size in result.files:
+            console.print(f"  {path}  {size:,} bytes", highlight=False, markup=False)
+    console.print(result.summary(), highlight=False, markup=False)
+
+
+@app.command()
 def serve(
     config: ConfigOpt = None,
     port: Annotated[int, typer.Option(help="Port of the local Prefect server and its UI")] = 4200,

@@ -496,6 +496,28 @@ class ReleaseSettings(StrictModel):
     allow_partial: bool = False
 
 
+class PublishSettings(StrictModel):
+    """Where `valact publish` puts releases by default (and the `rescrape` deployment each new
+    one): `hf://OWNER/NAME` on the Hugging Face Hub (`HF_ENDPOINT` for another Hub; the token
+    from `HF_TOKEN` or the login cache, never from here)."""
+
+    target: str | None = None
+    private: bool = False
+
+    @field_validator("target")
+    @classmethod
+    def _hub_repo(cls, value: str | None) -> str | None:
+        if value is not None:
+            from pipeline.errors import PipelineError
+            from pipeline.publish import parse_target
+
+            try:
+                parse_target(value)
+            except PipelineError as err:
+                raise ValueError(str(err)) from None
+        return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -522,6 +544,7 @@ class Settings(BaseSettings):
     sampling: SamplingSettings = SamplingSettings()
     questions: QuestionSettings = QuestionSettings()
     release: ReleaseSettings = ReleaseSettings()
+    publish: PublishSettings = PublishSettings()
 
     @field_validator("categories")
     @classmethod
