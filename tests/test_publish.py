@@ -25,7 +25,7 @@ TOKEN = "hf_fake_publish_token_0123456789"
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One offline release of a small build (its actions are placeholders)."""
-    s, summary = build(tmp_path_factory.mktemp("build"))
+    _, summary = build(tmp_path_factory.mktemp("build"))
     assert summary.release_dir is not None
     return Path(summary.release_dir)
 
@@ -105,7 +105,7 @@ def test_a_version_tag_holding_other_content_is_refused(
 ) -> None:
     publish(model_release(built, tmp_path / "a"), "hf://lab/valact", api=api_for(hub))
     other = model_release(built, tmp_path / "b", tweak="-changed")
-    with pytest.raises(PipelineError, match="already has tag v1.0.0 with other content"):
+    with pytest.raises(PipelineError, match=r"already has tag v1\.0\.0 with other content"):
         publish(other, "hf://lab/valact", api=api_for(hub))
     newer = model_release(built, tmp_path / "c", version="1.1.0")
     assert publish(newer, "hf://lab/valact", api=api_for(hub)).status == "published"
