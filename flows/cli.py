@@ -150,7 +150,73 @@ def _stage_command(name: str) -> None:
 
 
 for _stage in STAGES:
-    _stage_command(_stage.name)
+    if _stage.name != "release":
+        _stage_command(_stage.name)
+
+
+@app.command("release")
+def release_command(
+    config: ConfigOpt = None,
+    progress: ProgressOpt = None,
+    bump: Annotated[
+        str | None,
+        typer.Option(
+            help="Release the next version after the newest local one: major (a changed schema "
+            "or method), minor (new scenarios) or patch (fixes); default: release.version"
+        ),
+    ] = None,
+) -> None:
+    """Run only the release stage (scenarios, actions, annotations, questions ->
+    releases/<version>/)."""
+    from pipeline.versions import next_version
+
+    _quiet_libraries()
+    settings = _settings(config)
+    if bump is not None:
+        if bump not in ("major", "minor", "patch"):
+            _fail("release error", f"--bump takes major, minor or patch, not {bump!r}")
+        version = next_version(settings.releases_dir, bump)  # type: ignore[arg-type]
+        release = settings.release.model_copy(update={"version": version})
+        settings = settings.model_copy(update={"release": release})
+        console.print(f"releasing version {version}", highlight=False)
+    with run_lock(settings.processed_dir):
+        summary = run_stages(settings, [BY_NAME["release"]], progress=progress)
+    print_summary(summary, console)
+    if summary.error:
+        _fail("error", summary.error)
+
+
+@app.command("diff")
+def diff_command(
+    old: Annotated[str, typer.Argument(help="A local version, or hf://OWNER/NAME@vX.Y.Z")],
+    new: Annotated[str, typer.Argument(help="A local version, or hf://OWNER/NAME@vX.Y.Z")],
+    config: ConfigOpt = None,
+    show: Annotated[int, typer.Option(help="Ids listed per kind of change")] = 20,
+) -> None:
+    """What changed between two releases: added, removed and changed rows, counts first."""
+    from pipeline.diff import diff, resolve
+
+    _quiet_libraries()
+    settings = _settings(config)
+    try:
+        a, b = resolve(old, settings.releases_dir), resolve(new, settings.releases_dir)
+    except PipelineError as err:
+        _fail("diff error", str(err))
+    changes = diff(a, b)
+    console.print(f"{old} -> {new}", highlight=False)
+    for d in changes:
+        counts = ", ".join(f"{v:,} {k}" for k, v in d.counts().items())
+        console.print(f"  {d.config}: {counts}", highlight=False)
+    for d in changes:
+        for kind, ids in (("added", d.added), ("removed", d.removed)):
+            if ids:
+                more = f" (+{len(ids) - show:,} more)" if len(ids) > show else ""
+                console.print(f"{d.config} {kind}: {', '.join(ids[:show])}{more}", highlight=False)
+        if d.changed:
+            items = list(d.changed.items())
+            listed = "; ".join(f"{k} ({', '.join(v)})" for k, v in items[:show])
+            more = f" (+{len(items) - show:,} more)" if len(items) > show else ""
+            console.print(f"{d.config} changed: {listed}{more}", highlight=False)
 
 
 @app.command()
