@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import subprocess
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -195,8 +196,11 @@ def card(ctx: RunContext, manifest: dict[str, Any]) -> str:
         "",
         "## Provenance",
         "",
-        f"- pipeline version {manifest['pipeline_version']}, run `{manifest['run_id']}`",
-        f"- settings hash `{manifest['config_hash']}` (settings in `manifest.json`)",
+        f"- pipeline version {manifest['pipeline_version']}{_commit(manifest['code'])}, run "
+        f"`{manifest['run_id']}`",
+        f"- settings hash `{manifest['settings_hash']}`, seed {manifest['seed']} (settings in "
+        "`manifest.json`, with a sha256 per data file: a rebuild with the same settings and "
+        "seed gives the same bytes)",
         f"- models: judges {manifest['models']['judges']}, generators "
         f"{manifest['models']['generators']}, annotators {manifest['models']['annotators']}",
         f"- content fingerprint `{manifest['fingerprint']}`",
@@ -224,10 +228,58 @@ def write(
         for split_name, ds in dd.items():
             prefix = data_prefix(split_name, manifest)
             ds.to_parquet(str(tmp / name / f"{prefix}-00000-of-00001.parquet"))
+    # Checksums of the data: two builds with the same settings and seed give the same bytes.
+    manifest["files"] = {
+        p.relative_to(tmp).as_posix(): _sha256(p) for p in sorted(tmp.rglob("*.parquet"))
+    }
     (tmp / "README.md").write_text(card(ctx, manifest))
     # The manifest last: a folder with a manifest is a complete release.
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     tmp.rename(target)  # atomic; the target does not exist (versions are never replaced)
+
+
+def _commit(code: dict[str, Any]) -> str:
+    if not code.get("git_commit"):
+        return ""
+    return f", git commit `{code['git_commit']}`" + (
+        " with local changes" if code["git_dirty"] else ""
+    )
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def code_version() -> dict[str, Any]:
+    """The pipeline's version and, from a git checkout, its commit (and whether files differed
+    from it): what a reader needs to rebuild the release with the same code."""
+    out: dict[str, Any] = {"version": pipeline.__version__, "git_commit": None, "git_dirty": None}
+    repo = Path(pipeline.__file__).resolve().parents[1]
+    if not (repo / ".git").exists():
+        return out
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        status = subprocess.run(
+            ["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return out
+    if commit.returncode == 0:
+        out["git_commit"] = commit.stdout.strip()
+        out["git_dirty"] = bool(status.stdout.strip()) if status.returncode == 0 else None
+    return out
 
 
 def release_dir(ctx: RunContext) -> Path:
@@ -367,7 +419,10 @@ def run(ctx: RunContext) -> StageReport:
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "run_id": ctx.run_id,
         "pipeline_version": pipeline.__version__,
+        "code": code_version(),
         "config_hash": s.section_hash(),
+        "settings_hash": s.content_hash(),
+        "seed": s.seed,
         "offline": s.offline,
         "placeholder_actions": any(getattr(a, "placeholder", False) for a in rows["actions"]),
         "partial": missing or None,  # what was missing when a partial release was allowed

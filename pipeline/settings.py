@@ -518,6 +518,17 @@ class PublishSettings(StrictModel):
         return value
 
 
+# Settings that change where a build reads and writes, or how fast, never what it makes.
+WHERE_AND_HOW_FAST = (
+    "processed_dir",
+    "source.raw_dir",
+    "source.dask",
+    "source.workers",
+    "store",
+    "publish",
+)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -643,6 +654,19 @@ class Settings(BaseSettings):
         return hashlib.sha256(
             json.dumps(self.pick(*sections), sort_keys=True).encode()
         ).hexdigest()[:16]
+
+    def content_hash(self) -> str:
+        """Hash of the settings that decide a release's content: all but where things are and
+        how fast they run (folders, Dask, the store's memory, the publish target), so two
+        builds in two folders with the same settings and seed show the same hash."""
+        data = self.public_dict()
+        for path in WHERE_AND_HOW_FAST:
+            *parents, last = path.split(".")
+            node = data
+            for part in parents:
+                node = node.get(part, {})
+            node.pop(last, None)
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
     def pick(self, *paths: str) -> dict[str, Any]:
         """The public settings at dotted paths (`"llm.temperature"`); all of them if none."""
