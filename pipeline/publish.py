@@ -26,6 +26,9 @@ from pipeline.errors import PipelineError
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
 
+    from pipeline.context import RunContext
+    from schemas.run import StageReport
+
 HUB_SCHEME = "hf://"
 # The Hub's rule for a repo name part (huggingface_hub.utils.validate_repo_id, per part).
 _REPO_PART = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?")
@@ -178,3 +181,38 @@ def _hub_error(err: Exception, repo_id: str) -> str:
     if status == 403:
         return f"the token may not write to {repo_id} (403): check the repo's owner and rights"
     return f"publishing to {HUB_SCHEME}{repo_id} failed ({first}); run again to finish the job"
+
+
+def release_and_publish(ctx: RunContext) -> tuple[StageReport | None, PublishResult]:
+    """The re-scrape's last step when `publish.target` is set: release the pool as the next
+    minor version if its content differs from the newest local release (else that release),
+    then publish it; publishing an already published version changes nothing."""
+    from pipeline.release import collect, fingerprint
+    from pipeline.stages import BY_NAME
+    from pipeline.versions import local_versions, next_version
+
+    s = ctx.settings
+    target = s.publish.target
+    if target is None:
+        raise PipelineError("publish.target is not set")
+    versions = local_versions(s.releases_dir)
+    report = None
+    latest = versions[-1] if versions else None
+    same = latest is not None and fingerprint(collect(ctx), latest) == read_manifest(
+        s.releases_dir / latest
+    ).get("fingerprint")
+    if same:
+        version = str(latest)
+    else:
+        version = next_version(s.releases_dir, "minor")
+        ctx.settings = s.model_copy(
+            update={"release": s.release.model_copy(update={"version": version})}
+        )
+        try:
+            report = BY_NAME["release"].execute(ctx)
+        finally:
+            ctx.settings = s
+        if report.error:
+            raise PipelineError(report.error)
+    result = publish(s.releases_dir / version, target, private=s.publish.private)
+    return report, result
