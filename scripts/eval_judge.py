@@ -10,8 +10,10 @@ they must stand in fairly for the model panel. Two labelled sets measure them:
   labelled by hand; only ids and labels are kept (`scripts/labels/reddit_dev_judge.csv`), never
   text. The first sample (150 posts) has a `tune` half, whose errors were read while setting
   the rules, and a `heldout` half, whose errors were read only once the rules were nearly set;
-  the second sample (100 other posts, `blind`) was labelled after the rules were set and run
-  once. Skipped when the folder is absent.
+  the second sample (100 other posts, `blind`) was labelled after the rules were first set,
+  and its errors then led to general changes (so it is no longer unseen); the third sample (80
+  other posts, `final`) was labelled after the last change and run once: it is the honest
+  held-out figure. Skipped when the folder is absent.
 
 Run: `PYTHONPATH=$PWD python scripts/eval_judge.py [--errors]`.
 """
@@ -37,6 +39,7 @@ if not SHARED.exists():
     SHARED = Path("/work/shared/reddit-dev")
 SAMPLE_SEED, SAMPLE_SIZE = 20260109, 150
 BLIND_SEED, BLIND_SIZE = 20261126, 100
+FINAL_SEED, FINAL_SIZE = 20261127, 80
 VOTERS = ("panel", "decision-rules", "context-rules", "combined-score")
 
 Item = tuple[str, str, str, str, bool]  # id, subreddit, title, text, label
@@ -87,19 +90,26 @@ def reddit_dev_posts() -> list:
     return [p for p in posts if decide(p, "any", rules).keep]
 
 
-def reddit_dev_samples() -> tuple[list, list]:
-    """The seeded samples the labels were made for (same seeds, same order): the first, then
-    the blind one drawn from the posts the first did not take."""
-    kept = sorted(reddit_dev_posts(), key=lambda p: p.post_id)
-    first = random.Random(SAMPLE_SEED).sample(kept, SAMPLE_SIZE)
-    taken = {p.post_id for p in first}
-    rest = [p for p in kept if p.post_id not in taken]
-    return first, random.Random(BLIND_SEED).sample(rest, BLIND_SIZE)
+def reddit_dev_samples() -> tuple[list, list, list]:
+    """The seeded samples the labels were made for (same seeds, same order), each drawn from
+    the posts the earlier ones did not take."""
+    rest = sorted(reddit_dev_posts(), key=lambda p: p.post_id)
+    samples = []
+    for seed, size in (
+        (SAMPLE_SEED, SAMPLE_SIZE),
+        (BLIND_SEED, BLIND_SIZE),
+        (FINAL_SEED, FINAL_SIZE),
+    ):
+        drawn = random.Random(seed).sample(rest, size)
+        taken = {p.post_id for p in drawn}
+        rest = [p for p in rest if p.post_id not in taken]
+        samples.append(drawn)
+    return samples[0], samples[1], samples[2]
 
 
 def reddit_dev_items() -> dict[str, list[Item]]:
-    first, blind = reddit_dev_samples()
-    by_id = {p.post_id: p for p in first + blind}
+    first, blind, final = reddit_dev_samples()
+    by_id = {p.post_id: p for p in first + blind + final}
     halves: dict[str, list[Item]] = defaultdict(list)
     with LABELS.open() as fh:
         for row in csv.DictReader(fh):
@@ -167,11 +177,12 @@ def main() -> None:
         names = {
             "tune": "(b) reddit-dev first sample, tune half",
             "heldout": "(b) reddit-dev first sample, held-out half",
-            "blind": "(b) reddit-dev blind sample",
+            "blind": "(b) reddit-dev second sample (blind at its first run)",
+            "final": "(b) reddit-dev final sample (held out: run once)",
         }
         for split, name in names.items():
             report(name, votes(halves[split]), args.errors)
-        everything = votes(halves["tune"] + halves["heldout"] + halves["blind"])
+        everything = votes([it for split in names for it in halves[split]])
         report("(b) reddit-dev, all labelled posts", everything, False)
     else:
         print(f"\n(b) skipped: {SHARED} not found")
