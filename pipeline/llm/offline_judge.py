@@ -18,6 +18,7 @@ scores with its own threshold, so a split vote can go either way.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -416,9 +417,13 @@ def combined_judge(s: Scores) -> bool:
     return combined(s) >= COMBINED_MIN
 
 
+# Each post is asked of two or three judges in turn: score it once.
+_scored = functools.lru_cache(maxsize=1024)(score)
+
+
 def _answer(judge: Callable[[Scores], bool]) -> Callable[[str, str], tuple[bool, str]]:
     def vote(title: str, text: str) -> tuple[bool, str]:
-        s = score(title, text)
+        s = _scored(title, text)
         ok = judge(s)
         return ok, s.reason(ok)
 
@@ -434,6 +439,6 @@ JUDGES: dict[str, Callable[[str, str], tuple[bool, str]]] = {
 
 def panel(title: str, text: str) -> tuple[bool, bool, bool, bool]:
     """(decision judge, context judge, tiebreaker, panel) as `pipeline.judge` combines them."""
-    s = score(title, text)
+    s = _scored(title, text)
     a, b, t = decision_judge(s), context_judge(s), combined_judge(s)
     return a, b, t, (a if a == b else t)
