@@ -416,7 +416,8 @@ class JudgeSettings(StrictModel):
         f"{OFFLINE_PREFIX}decision-rules",
         f"{OFFLINE_PREFIX}context-rules",
     ]
-    offline_tiebreaker: str = f"{OFFLINE_PREFIX}strict-rules"
+    # The offline tiebreaker weighs both offline judges' scores (pipeline/llm/offline_judge.py).
+    offline_tiebreaker: str = f"{OFFLINE_PREFIX}combined-score"
     # Judge in seeded order only until each category has this many times its quota accepted.
     oversample: float = Field(2.0, ge=1)
 

@@ -2,7 +2,7 @@ from collections import Counter
 
 from pipeline import judge, sampling
 from pipeline.context import RunContext
-from pipeline.llm.offline import JUDGES, _features
+from pipeline.llm.offline_judge import JUDGES
 from pipeline.selection import lanes, take_turns
 from pipeline.store import Provenance
 from schemas import DedupDecision, FilterDecision, Post
@@ -20,6 +20,22 @@ FACT = (
     "contribution and which tax form does the conversion go on? Is there a tool that "
     "computes the pro-rata rule automatically for people with existing traditional IRAs?"
 )
+
+# Asks a clear choice with little context: the judges split, the tiebreaker keeps it.
+SHORT = (
+    "Should I text my ex happy birthday? We broke up a year ago on good terms and still follow "
+    "each other. It has been quiet since then and a friend says it would only reopen things. "
+    "What would you do?"
+)
+# A weaker cue ("is it worth it") with few stakes of the poster's own: split, and the
+# tiebreaker drops it.
+THIN = (
+    "Is it worth it to repaint the kitchen myself this weekend? The quote we got was two "
+    "thousand dollars and I have never painted a room before. The walls are old plaster with a "
+    "few cracks near the window, and the ceiling is high. The store sells a kit with rollers "
+    "and tape."
+)
+POSTS = {"decision": DECISION, "vent": VENT, "fact": FACT, "short": SHORT, "thin": THIN}
 
 
 def put(ctx: RunContext, posts: list[tuple[str, str, str, str]]) -> None:
@@ -71,17 +87,30 @@ def put(ctx: RunContext, posts: list[tuple[str, str, str, str]]) -> None:
     )
 
 
-def test_offline_judges_disagree_where_a_panel_needs_a_tiebreaker() -> None:
+def test_offline_judges_take_different_views_and_the_tiebreaker_can_accept() -> None:
     votes = {
-        name: {
-            kind: fn(_features("Title", text))[0]
-            for kind, text in {"decision": DECISION, "vent": VENT, "fact": FACT}.items()
-        }
+        name: {kind: fn("Title", text)[0] for kind, text in POSTS.items()}
         for name, fn in JUDGES.items()
     }
-    assert votes["decision-rules"] == {"decision": True, "vent": False, "fact": False}
-    assert votes["context-rules"] == {"decision": True, "vent": True, "fact": False}
-    assert votes["strict-rules"]["vent"] is False
+    assert votes["decision-rules"] == {
+        "decision": True,
+        "vent": False,
+        "fact": False,
+        "short": True,
+        "thin": True,
+    }
+    # The context judge also wants the poster's situation and stakes, told at some length.
+    assert votes["context-rules"] == {
+        "decision": True,
+        "vent": False,
+        "fact": False,
+        "short": False,
+        "thin": False,
+    }
+    # The tiebreaker weighs both scores: a clear choice with little context is kept, a weak
+    # cue with little context is not.
+    assert votes["combined-score"]["short"] is True
+    assert votes["combined-score"]["thin"] is False
 
 
 def test_panel_majority_and_tiebreak(ctx: RunContext) -> None:
@@ -89,17 +118,20 @@ def test_panel_majority_and_tiebreak(ctx: RunContext) -> None:
         ctx,
         [
             ("d1", "AskHR", "career", DECISION),
-            ("v1", "AskHR", "career", VENT),
             ("f1", "AskHR", "career", FACT),
+            ("s1", "AskHR", "career", SHORT),
+            ("v1", "AskHR", "career", THIN),
         ],
     )
     r = judge.run(ctx)
     panel = {p["post_id"]: p for p in ctx.store.query("SELECT * FROM judge_panel")}
     assert panel["d1"]["keep"] and not panel["d1"]["tiebreak_used"]
     assert not panel["f1"]["keep"] and panel["f1"]["reason"] == "rejected"
+    assert panel["s1"]["keep"] and panel["s1"]["reason"] == "tiebreak_accepted"
     assert not panel["v1"]["keep"] and panel["v1"]["tiebreak_used"]
-    assert ctx.store.count("judge_votes") == 7  # 2 + 2 + 2 and one tiebreaker vote
+    assert ctx.store.count("judge_votes") == 10  # 2 per post and two tiebreaker votes
     assert r.dropped == {"rejected": 1, "tiebreak_rejected": 1}
+    assert r.outputs == 2
     assert judge.run(ctx).processed == 0
 
 

@@ -1,6 +1,7 @@
 """The offline backend set: runs with no model server, so `make dataset` works anywhere.
 
-- judges: rule sets over the post (decision cues, personal context, fact-seeking cues);
+- judges: scored rules over the post, a decision-focused and a context-focused judge and a
+  tiebreaker on both scores (`pipeline.llm.offline_judge`);
 - generators: TEMPLATE actions — placeholders, flagged as such everywhere they surface;
 - annotator: MiniLM similarity between the action and each value's prototype (description
   plus short first-person exemplars).
@@ -10,14 +11,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from pipeline.llm.offline_judge import JUDGE_VERSION, JUDGES
 from pipeline.llm.service import BackendError, Completion
 from pipeline.settings import OFFLINE_PREFIX
-from pipeline.text import words
 from schemas import VALUE_DESCRIPTIONS, VALUE_EXEMPLARS, LLMRequest, SchwartzValue
 
 if TYPE_CHECKING:
@@ -25,76 +25,14 @@ if TYPE_CHECKING:
 
 # Part of every offline request's prompt version: bump it when the rules, templates or value
 # prototypes change, so stored offline answers are recomputed.
-OFFLINE_VERSION = "1"
+OFFLINE_VERSION = f"1+judge-{JUDGE_VERSION}"
 
-_DECISION = re.compile(
-    r"\b(should (i|we)|wibta|would i be the|aita\b|am i the|what would you do|what should "
-    r"(i|we)|torn between|deciding (between|whether)|can'?t decide|cannot decide|which (one|"
-    r"option|path|offer|should)|whether (to|or not|i should)|help me decide|is it wrong|would "
-    r"it be wrong|debating (whether|if)|do i (stay|go|take|tell|quit|accept)|change my view|"
-    r"cmv\b|not sure (if|whether)|on the fence|i'?m torn|torn about|would it be (a mistake|wrong|"
-    r"unreasonable|selfish)|is it (unreasonable|selfish|fair)|am i (crazy|wrong|overreacting|"
-    r"selfish)|or (should|do|would) i)"
-    r"|[^.?!\n]{0,200}\bor\b[^.?!\n]{0,200}\?",  # an "X or Y?" question
-    re.IGNORECASE,
-)
-_FACT = re.compile(
-    r"\b(how (do|can|does|to) (i|you|one)? ?(set up|setup|calculate|compute|file|configure|"
-    r"install|convert|find|format|cite|transfer|open|apply for)|what is the (difference|"
-    r"deadline|formula|rule|limit|process|best way to)|does anyone know|is there (a|an) (tool|"
-    r"way|formula|website|deadline|template)|where can i find|step[- ]by[- ]step|how does .{0,40}"
-    r"work|what are the (rules|requirements|limits)|tax (bracket|form)|excel|spreadsheet)",
-    re.IGNORECASE,
-)
-_FIRST_PERSON = frozenset("i me my mine myself i'm i've i'd i'll we us our".split())
 _TITLE_LEAD = re.compile(
     r"^(aita|wibta|am i (the )?(asshole|wrong)|would i be (the )?(asshole|wrong)|should i|"
     r"cmv|advice|help)\b[:\s-]*(for|if|to)?\s*",
     re.IGNORECASE,
 )
 
-
-def _features(title: str, text: str) -> dict[str, float]:
-    ws = [w.lower() for w in words(f"{title} {text}")]
-    n = max(len(ws), 1)
-    return {
-        "words": len(ws),
-        "first_person": sum(w in _FIRST_PERSON for w in ws) / n,
-        "decision": bool(_DECISION.search(f"{title}\n{text}")),
-        "fact": bool(_FACT.search(f"{title}\n{text}")),
-        "question": "?" in f"{title}{text}",
-    }
-
-
-def _decision_rules(f: dict[str, float]) -> tuple[bool, str]:
-    if f["decision"] and not (f["fact"] and f["first_person"] < 0.06):
-        return True, "asks for a decision between options"
-    return False, "fact-seeking" if f["fact"] else "no decision is asked"
-
-
-def _context_rules(f: dict[str, float]) -> tuple[bool, str]:
-    if f["words"] < 40:
-        return False, "too little context"
-    if f["first_person"] < 0.04:
-        return False, "not about the author's own situation"
-    if f["fact"] and not f["decision"]:
-        return False, "fact-seeking"
-    return True, "personal situation with context"
-
-
-def _strict_rules(f: dict[str, float]) -> tuple[bool, str]:
-    ok_a, why_a = _decision_rules(f)
-    ok_b, why_b = _context_rules(f)
-    if ok_a and ok_b and f["question"]:
-        return True, "personal decision with context and an explicit question"
-    return False, why_b if not ok_b else why_a
-
-
-JUDGES: dict[str, Callable[[dict[str, float]], tuple[bool, str]]] = {
-    "decision-rules": _decision_rules,
-    "context-rules": _context_rules,
-    "strict-rules": _strict_rules,
-}
 
 TEMPLATES: dict[SchwartzValue, tuple[str, str]] = {
     SchwartzValue.SELF_DIRECTION: (
@@ -178,7 +116,7 @@ class OfflineBackend:
         kind = request.model.removeprefix(OFFLINE_PREFIX)
         p = request.payload
         if request.task == "judge" and kind in JUDGES:
-            ok, why = JUDGES[kind](_features(p["title"], p["text"]))
+            ok, why = JUDGES[kind](p["title"], p["text"])
             answer: dict[str, object] = {"is_decision": ok, "reason": why}
         elif request.task == "generate" and kind in ("template-a", "template-b"):
             template = TEMPLATES[SchwartzValue(p["value"])][kind == "template-b"]
