@@ -183,7 +183,9 @@ def _hub_error(err: Exception, repo_id: str) -> str:
     return f"publishing to {HUB_SCHEME}{repo_id} failed ({first}); run again to finish the job"
 
 
-def release_and_publish(ctx: RunContext) -> tuple[StageReport | None, PublishResult]:
+def release_and_publish(
+    ctx: RunContext, api: HfApi | None = None
+) -> tuple[StageReport | None, PublishResult]:
     """The re-scrape's last step when `publish.target` is set: release the pool as the next
     minor version if its content differs from the newest local release (else that release),
     then publish it; publishing an already published version changes nothing."""
@@ -214,5 +216,5 @@ def release_and_publish(ctx: RunContext) -> tuple[StageReport | None, PublishRes
             ctx.settings = s
         if report.error:
             raise PipelineError(report.error)
-    result = publish(s.releases_dir / version, target, private=s.publish.private)
+    result = publish(s.releases_dir / version, target, private=s.publish.private, api=api)
     return report, result

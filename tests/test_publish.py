@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from huggingface_hub import HfApi
 
+from pipeline.embeddings import Embedder
 from pipeline.errors import PipelineError
 from pipeline.publish import parse_target, publish, release_files
 from tests.fakes.hub_server import FakeHub
@@ -179,3 +180,57 @@ def test_the_cli_publishes_never_prints_the_token_and_datasets_loads_the_version
     rows = json.loads((processed / "releases" / "1.2.0" / "manifest.json").read_text())["counts"]
     assert loaded.stdout.split()[0] == str(rows["questions"])
     assert TOKEN not in loaded.stdout + loaded.stderr
+
+
+def test_the_rescrape_publish_step_releases_a_new_minor_version_only_when_content_changed(
+    tmp_path: Path, hub: FakeHub, embedder: Embedder
+) -> None:
+    """`release_and_publish`, the rescrape deployment's last step with `publish.target` set,
+    against model-written actions (the fake OpenAI server) and the fake Hub."""
+    from pipeline.build import open_run, run_stages
+    from pipeline.publish import release_and_publish
+    from pipeline.stages import STAGES
+    from tests.conftest import make_settings, model_answers, submission, write_dump
+    from tests.fakes.openai_server import FakeOpenAIServer
+
+    def post(i: int) -> dict:
+        return submission(
+            f"p{i}",
+            title=f"Should I take transfer {i}?",
+            selftext=f"My manager offered me option {i}: a transfer that doubles my commute "
+            "but comes with a raise, and my partner is worried about the kids' school. I keep "
+            "going back and forth every evening. Should I take the transfer or stay?",
+        )
+
+    with FakeOpenAIServer() as server:
+        server.responder = model_answers
+        s = make_settings(
+            tmp_path,
+            categories=[{"name": "career", "subreddits": ["careerguidance"]}],
+            dedup={"near_dup_threshold": 0.999},
+            sampling={"per_category": 3},
+            llm={"base_url": server.base_url, "max_retries": 0},
+            publish={"target": "hf://lab/valact"},
+        )
+        before_release = [st for st in STAGES if st.name != "release"]
+
+        def refresh() -> tuple:
+            run_stages(s, before_release, embedder=embedder)
+            with open_run(s, embedder=embedder) as (ctx, _):
+                return release_and_publish(ctx, api=api_for(hub))
+
+        write_dump(s.source.raw_dir / "RS_1.zst", [post(0), post(1)])
+        report, result = refresh()
+        assert report is not None and report.outputs == 1
+        assert (result.version, result.status) == ("0.1.0", "published")
+        report, result = refresh()  # nothing new: the same version, already on the Hub
+        assert report is None and (result.version, result.status) == ("0.1.0", "already_published")
+        write_dump(s.source.raw_dir / "RS_2.zst", [post(2)])  # the re-scrape's new post
+        report, result = refresh()
+        assert (result.version, result.status) == ("0.2.0", "published")
+    assert set(hub.repos["lab/valact"].tags) == {"v0.1.0", "v0.2.0"}
+    counts = [
+        json.loads(hub.files("lab/valact", tag)["manifest.json"])["counts"]["scenarios"]
+        for tag in ("v0.1.0", "v0.2.0")
+    ]
+    assert 0 < counts[0] < counts[1]  # the new post added a scenario
