@@ -86,7 +86,7 @@ _URL_PATHED = re.compile(
 _TRAILING = ".,;:!?*_~"
 # u/name, /u/name (Reddit: 3-20 of letters, digits, _ and -), and @handles.
 _USER = re.compile(
-    r"(?<![\w/])/?(?:u|user)/[A-Za-z0-9_-]{3,20}\b|(?<![\w@.])@[A-Za-z0-9_](?:[\w.-]{0,28}\w)?\b"
+    r"(?<![\w/])/?(?:u|user)/[A-Za-z0-9_-]{3,20}\b|(?<![\w@.\]])@[A-Za-z0-9_](?:[\w.-]{0,28}\w)?\b"
 )
 
 
@@ -127,8 +127,24 @@ def _urls(text: str) -> list[Span]:
     return spans
 
 
+def _distinctive(handle: str) -> bool:
+    """A handle unlike an ordinary word, so its bare mentions can be replaced too."""
+    return len(handle) >= 4 and (
+        any(c.isdigit() or c in "_-" for c in handle)
+        or any(c.isupper() for c in handle[1:])
+        or len(handle) >= 10
+    )
+
+
 def _users(text: str) -> list[Span]:
-    return [Span(m.start(), m.end(), "USER") for m in _USER.finditer(text)]
+    """Handles, and the bare mentions of a distinctive handle the text also names as one
+    ("[fas2](/user/fas2)", "thanks to NRS1 u/NRS1")."""
+    spans = [Span(m.start(), m.end(), "USER") for m in _USER.finditer(text)]
+    handles = {re.split(r"[/@]", text[s.start : s.end])[-1] for s in spans}
+    for handle in filter(_distinctive, handles):
+        for m in re.finditer(rf"(?<![\w/@-]){re.escape(handle)}(?![\w-])", text):
+            spans.append(Span(m.start(), m.end(), "USER"))
+    return spans
 
 
 # --- phone numbers ---------------------------------------------------------------------------
@@ -154,9 +170,11 @@ def _phones(text: str) -> list[Span]:
             spans.append(Span(start, pm.end, "PHONE"))
     for m in _PHONE_SHAPES.finditer(text):
         digits = sum(c.isdigit() for c in m.group())
-        start = m.start() + (m.group().startswith("(") and ")" not in m.group())
+        start, end, raw = m.start(), m.end(), m.group()
+        start += raw.startswith("(") and ")" not in raw  # "(206-555-0143" in "ex (206-...)"
+        end -= raw.endswith(")") and raw.count(")") > raw.count("(")
         if 10 <= digits <= 15:
-            spans.append(Span(start, m.end(), "PHONE"))
+            spans.append(Span(start, end, "PHONE"))
     return spans
 
 
@@ -287,7 +305,7 @@ _MODIFIERS = (
 # "my (best) friend Sarah", "our neighbor, Aditi", "a girl named Will", "her name is Rose"
 _CUE = re.compile(
     rf"(?:\b(?:my|his|her|our|their|your|the|a|an|this|that)\s+{_MODIFIERS}(?:{_RELATIONS})\b"
-    rf"[,:]?\s+|\b(?:named|called|nicknamed|name\s+is|name's|names\s+are|"
+    rf"[,:]?\s+[\"“‘'(]?|\b(?:named|called|nicknamed|name\s+is|name's|names\s+are|"
     rf"i\s+am|i'm|this\s+is)\s+|\b(?-i:Mr|Mrs|Ms|Dr|Prof|Miss)\.?\s+)$",
     re.IGNORECASE,
 )
@@ -343,9 +361,9 @@ _NOT_NAMES = frozenset(  # capitalised after a relation cue, but not a name
     "Now Today Yesterday Tomorrow Last Next Yes No Ok Okay Hi Hey Hello Thanks Please Sorry "
     "Well Oh Lol Omg Idk Tbh Imo Btw Jr Sr Mr Mrs Ms Dr Sir Madam Bro Dude Man Guys Everyone "
     "Nobody Somebody Someone Anyone He She They We You It This That There Here His Her Their "
-    "Our My Your Its Is Was Has Had Who".split()
+    "Our My Your Its Is Was Has Had Who Right Wrong Perfect".split()
 )
-_WORD = re.compile(r"(?<![\w'’@/.#-])[A-Z][a-z]+(?:-[A-Z][a-z]+)?(?![\w@]|['’][a-rt-z])")
+_WORD = re.compile(r"(?<![\w'’@/#-])[A-Z][a-z]+(?:-[A-Z][a-z]+)?(?!\w|['’][a-rt-z])")
 _SURNAME = re.compile(
     r"^\s(?:(?:Mc|Mac|O['’])[A-Z][a-z]+|[A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b(?![@'’]\w)"
 )
@@ -353,7 +371,7 @@ _ORG_AFTER = re.compile(
     r"^\s+(?:University|College|School|County|Street|St\b|Avenue|Ave\b|Road|Rd\b|Hospital|"
     r"Bank|Airlines?|Hotel|Park|River|Lake|Mountain|Beach|City|State|Center|Centre|Mall|"
     r"Institute|Church|Inc|LLC|Ltd|Co\b|Corp|Foundation|Airport|Station|Square|Island|"
-    r"Valley|Bay|Creek|Heights|Hall|Stadium|Theater|Theatre|Museum|Library|Times|Post)\b"
+    r"Valley|Bay|Creek|Heights|Hall|Stadium|Theater|Theatre|Museum|Library|Times|Post|Hortons)\b"
 )
 _ORG_BEFORE = re.compile(
     r"(?:\b(?:St|Saint|Mount|Mt|Lake|Fort|Port|Cape|Lady|Sir|New|San|Santa)\.?\s+)$"
@@ -381,7 +399,46 @@ def _title_case(text: str, i: int) -> bool:
     return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.75 * len(words)
 
 
+# "permit in Virginia and I", "moved to Jordan": a place, whatever follows.
+_PLACE_BEFORE = r"\b(?:in|to|from|at|near|around|across|visit|visiting|outside|of|into|through)\s+$"
+# "Guy 5", "Jan 6", "May 2019": a label or a date, not a person (an age like "Sarah 25F" is).
+_NUMBERED = re.compile(r"^\s+\d+(?![\dmfMF]|\s*[mfMF]\b)")
+# At a sentence start, a known name followed by one of these is the word ("Will you", "May I",
+# "Hope this helps", "Mark my words"), even in a text where it is also a person.
+_WORD_USE_AFTER = re.compile(
+    r"^\s+(?:I|you|we|he|she|they|it|this|that|these|the|a|an|so|everyone|all|your|my|our)\b"
+)
+
+
 def _names(text: str) -> list[Span]:
+    spans = _first_pass(text)
+    # A word taken as a name once (by its context) is that person wherever it is capitalised in
+    # the same text: "our sister “Grace”" makes "Grace wins." and "the Grace I knew" names.
+    known = {text[s.start : s.end].split()[0] for s in spans}
+    known -= _lists().first  # plain names are found everywhere already
+    if not known:
+        return spans
+    taken = {s.start for s in spans}
+    for m in _WORD.finditer(text):
+        word, start = m.group(), m.start()
+        if word not in known or start in taken or _title_case(text, start):
+            continue
+        after = text[m.end() : m.end() + 40]
+        if _sentence_start(text, start) and _WORD_USE_AFTER.match(after):
+            continue
+        if _ORG_BEFORE.search(text[max(0, start - 20) : start]) or _ORG_AFTER.match(after):
+            continue
+        if _NUMBERED.match(after):
+            continue
+        if word in _lists().strict and re.search(
+            _PLACE_BEFORE, text[max(0, start - 20) : start], re.IGNORECASE
+        ):
+            continue
+        spans.append(Span(start, m.end(), "NAME"))
+    return sorted(spans, key=lambda sp: sp.start)
+
+
+def _first_pass(text: str) -> list[Span]:
     lists = _lists()
     spans: list[Span] = []
     for m in _WORD.finditer(text):
@@ -391,13 +448,15 @@ def _names(text: str) -> list[Span]:
         relation = bool(_CUE.search(before))
         cue = relation or bool(_VERB_BEFORE.search(before) and _CONNECT_AFTER.match(after))
         verb = bool(_AFTER.match(after))
-        if _ORG_BEFORE.search(before) or _ORG_AFTER.match(after):
+        if _ORG_BEFORE.search(before) or _ORG_AFTER.match(after) or _NUMBERED.match(after):
             continue
-        if first in lists.first:
-            ok = True
-        elif first in lists.first_words:
+        article = re.search(r"\b(?:the|a|an)\s+$", before, re.IGNORECASE)
+        if first in lists.first and len(first) > 2:
+            ok = not article or cue  # "the Harley" is a motorbike, "the Macy's card" a shop
+        elif first in lists.first_words or first in lists.first:
             if first in lists.strict:
-                person = cue or bool(_AFTER_PERSON.match(after))
+                place = re.search(_PLACE_BEFORE, before, re.IGNORECASE)
+                person = relation or (not place and (cue or bool(_AFTER_PERSON.match(after))))
                 ok = person and not _title_case(text, start)
             elif _sentence_start(text, start):
                 ok = cue or verb
