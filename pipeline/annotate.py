@@ -55,7 +55,7 @@ def run(ctx: RunContext) -> StageReport:
         request = ctx.llm.request(
             "annotate",
             annotator,
-            annotate_messages(scenarios.get(action.scenario_id, ""), action.text),
+            annotate_messages(scenarios.get(action.scenario_id, ""), action.text, ctx.settings.pii),
             {"action": action.text, "scenario_id": action.scenario_id},
         )
         pending.append((action, request, wanted[action_id, annotator]))

@@ -94,7 +94,7 @@ def estimate(settings: Settings, store: Store, llm: LLMService) -> tuple[list[Li
     judges, tiebreaker = s.judge_models()
     per_action_out = int(s.generation.max_words * TOKENS_PER_WORD)
     plan: list[tuple[str, Task, str, int, int, int]] = []  # stage, task, model, n, in, out
-    judge_in = estimate_prompt_tokens(judge_messages("t", text))
+    judge_in = estimate_prompt_tokens(judge_messages("t", text, s.pii))
     for model in judges:
         plan.append(("judge", "judge", model, judged, judge_in, JUDGE_ANSWER_TOKENS))
     plan.append(
@@ -102,14 +102,14 @@ def estimate(settings: Settings, store: Store, llm: LLMService) -> tuple[list[Li
     )
     for model in s.generator_models():
         if s.generation.mode == "per_scenario":
-            prompt = estimate_prompt_tokens(generate_all_messages("t", text, s.generation))
+            prompt = estimate_prompt_tokens(generate_all_messages("t", text, s.generation, s.pii))
             plan.append(("generate", "generate_all", model, scenarios, prompt, 10 * per_action_out))
         else:
             prompt = estimate_prompt_tokens(
-                generate_messages("t", text, SchwartzValue.POWER, s.generation)
+                generate_messages("t", text, SchwartzValue.POWER, s.generation, s.pii)
             )
             plan.append(("generate", "generate", model, scenarios * 10, prompt, per_action_out))
-    annotate_in = estimate_prompt_tokens(annotate_messages(text, action))
+    annotate_in = estimate_prompt_tokens(annotate_messages(text, action, s.pii))
     for model in s.annotator_models():
         plan.append(
             ("annotate", "annotate", model, scenarios * 20, annotate_in, ANNOTATE_ANSWER_TOKENS)

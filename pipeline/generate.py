@@ -168,7 +168,9 @@ def _per_value_chunks(
             ctx.llm.request(
                 "generate",
                 generator,
-                generate_messages(sc.title, sc.text, value, ctx.settings.generation),
+                generate_messages(
+                    sc.title, sc.text, value, ctx.settings.generation, ctx.settings.pii
+                ),
                 {"title": sc.title, "text": sc.text, "value": value.value},
             )
             for _, sc, generator, value in chunk
@@ -226,7 +228,7 @@ def _actions_request(
 
 def _first_request(ctx: RunContext, sc: Scenario, generator: str) -> LLMRequest:
     """The request for all ten actions of a scenario (prefetched concurrently, then read)."""
-    messages = generate_all_messages(sc.title, sc.text, ctx.settings.generation)
+    messages = generate_all_messages(sc.title, sc.text, ctx.settings.generation, ctx.settings.pii)
     return _actions_request(ctx, generator, messages, sc, list(SchwartzValue))
 
 

@@ -68,7 +68,7 @@ def _request(ctx: RunContext, post: Post, model: str) -> LLMRequest:
     return ctx.llm.request(
         "judge",
         model,
-        judge_messages(post.title, post.selftext),
+        judge_messages(post.title, post.selftext, ctx.settings.pii),
         {"title": post.title, "text": post.selftext},
     )
 

@@ -25,13 +25,15 @@ import pipeline
 from pipeline.agreement import agreement
 from pipeline.context import RunContext, start_report
 from pipeline.errors import PipelineError
+from pipeline.pii import scrub
+from pipeline.settings import PIISettings
 from pipeline.text import post_text
 from schemas import Annotation
 from schemas.convert import hf_features
 from schemas.release import RELEASE_CONFIGS, ActionRow, QuestionRow, ScenarioRow
 from schemas.run import StageReport
 
-STAGE, VERSION = "release", "2"
+STAGE, VERSION = "release", "3"  # 3: texts scrubbed of personal information (pipeline.pii)
 
 
 def collect(ctx: RunContext) -> dict[str, list[BaseModel]]:
@@ -88,6 +90,25 @@ def collect(ctx: RunContext) -> dict[str, list[BaseModel]]:
         "actions": list(actions.values()),
         "questions": questions,
     }
+
+
+_TEXT_FIELDS = {"scenarios": ("title", "text"), "actions": ("text",), "questions": ("scenario",)}
+
+
+def scrub_rows(rows: dict[str, list[BaseModel]], pii: PIISettings) -> dict[str, list[BaseModel]]:
+    """The rows with personal information replaced in every free text (scenario titles and
+    texts, actions, question scenarios and options): the store keeps the originals, nothing
+    that leaves it does."""
+    out: dict[str, list[BaseModel]] = {}
+    for config, items in rows.items():
+        fields = _TEXT_FIELDS.get(config, ())
+        out[config] = []
+        for row in items:
+            update: dict[str, Any] = {f: scrub(getattr(row, f), pii) for f in fields}
+            if config == "questions":
+                update["options"] = [scrub(o, pii) for o in row.options]  # type: ignore[attr-defined]
+            out[config].append(row.model_copy(update=update))
+    return out
 
 
 def fingerprint(rows: dict[str, list[BaseModel]], version: str) -> str:
@@ -372,8 +393,8 @@ def tokens_behind(ctx: RunContext, rows: dict[str, list[BaseModel]]) -> dict[str
 
 def run(ctx: RunContext) -> StageReport:
     s = ctx.settings
-    report = start_report(ctx, STAGE, VERSION, "release")
-    rows = collect(ctx)
+    report = start_report(ctx, STAGE, VERSION, "release", "pii")
+    rows = scrub_rows(collect(ctx), s.pii)
     report.inputs = 1
     if not rows["questions"]:
         report.drop("no_complete_scenarios")

@@ -252,8 +252,18 @@ class EmbeddingSettings(StrictModel):
     """How texts are turned into vectors (the model itself is `dedup.embedding_model`)."""
 
 
+PIIKind = Literal["EMAIL", "PHONE", "URL", "USER", "NAME"]
+PII_KINDS: list[PIIKind] = ["EMAIL", "PHONE", "URL", "USER", "NAME"]
+
+
 class PIISettings(StrictModel):
-    """Personal information replaced by typed placeholders in every text leaving the store."""
+    """Personal information replaced by typed placeholders in every text leaving the store
+    (model prompts, releases): `pipeline/pii.py`."""
+
+    enabled: bool = True
+    kinds: list[PIIKind] = Field(default_factory=lambda: list(PII_KINDS))
+    # Names come from a word list plus context, the least certain recognizer: off keeps the rest.
+    names: bool = True
 
 
 ENDPOINT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")

@@ -197,7 +197,7 @@ class LLMService:
         its "prompt" is code (rules, templates, value prototypes)."""
         offline = model.startswith(OFFLINE_PREFIX)
         if (task, offline) not in self._versions:
-            version = fingerprint(task, self.ctx.settings.generation)
+            version = fingerprint(task, self.ctx.settings.generation, self.ctx.settings.pii)
             if offline:
                 from pipeline.llm.offline import OFFLINE_VERSION
 
