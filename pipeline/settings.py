@@ -223,6 +223,35 @@ class PrefilterSettings(StrictModel):
     # (see README, "Calibration").
     min_english_ratio: float = Field(0.18, ge=0, le=1)
     drop_stickied: bool = True
+    # Posts by bots: these names (any case) and names ending in a separated or CamelCase "bot"
+    # (RemindMeBot, tweet_bot) or "-ModTeam".
+    drop_bots: bool = True
+    bot_authors: list[str] = Field(
+        [
+            "AutoModerator",
+            "sneakpeekbot",
+            "totesmessenger",
+            "haikusbot",
+            "stabbot",
+            "savevideo",
+            "vredditshare",
+        ],
+        validate_default=True,
+    )
+    # Megathreads, weekly/daily threads, meta and moderator posts (by title).
+    drop_meta_posts: bool = True
+    # Follow-ups of an earlier post ("UPDATE: ...", "[update]", "This is an update to ...").
+    drop_updates: bool = True
+    # A post whose url points away from its own text (another site, an image, another post)
+    # is kept only with at least this many words of its own.
+    drop_link_posts: bool = True
+    link_post_min_words: int = Field(100, ge=0)
+
+    @field_validator("bot_authors")
+    @classmethod
+    def _lower(cls, names: list[str]) -> list[str]:
+        """Reddit names are case-insensitive: compared lower-cased."""
+        return sorted({n.strip().lower() for n in names if n.strip()})
 
 
 class DedupSettings(StrictModel):

@@ -12,7 +12,21 @@ _ZERO_WIDTH = dict.fromkeys(map(ord, _ZERO_WIDTH_CHARS))
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SPACES = re.compile(r"[ \t]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+# Scripts written without spaces between words: each character counts as a word, so a Chinese or
+# Japanese post has a word count (and is dropped as not English rather than as too short).
+_UNSPACED = "\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_LETTERS = rf"[^\W\d_{_UNSPACED}]+"
+_WORD = re.compile(rf"[{_UNSPACED}]|{_LETTERS}(?:['’]{_LETTERS})?")
+# What is not prose, taken out before words are counted, so "https", "www" and "imgur" are not
+# words: a URL, a markdown link's target `](...)` (its text stays), a bare domain
+# (`indeed.com/jobs`). Each pattern runs only on texts holding its marker: most posts hold none,
+# and the domain pattern costs as much as the word pattern itself.
+_URL = re.compile(r"(?:https?://|www\.)\S+|\]\([^)\s]*\)?")
+# Lower-case top-level domains only, and none that is an English word ("me", "us", "be"): a
+# missing space after a full stop ("tired.Me") is not a domain.
+_TLD = r"\.(?:com|org|net|edu|gov|io|co|uk|ca|au|ly|gl|tv|info)\b"
+_HAS_TLD = re.compile(_TLD)
+_DOMAIN = re.compile(rf"[\w-]+(?:\.[\w-]+)*{_TLD}(?:/\S*)?")
 
 # Frequent English function words: a cheap language signal that needs no model download.
 _ENGLISH = frozenset(
@@ -21,6 +35,7 @@ _ENGLISH = frozenset(
     just me my no not now of on or our out she so some than that the their them then there
     they this to too up us was we were what when which who will with would you your""".split()
 )
+_ENGLISH |= {w.replace("'", "’") for w in _ENGLISH}  # typographic apostrophes
 
 
 def clean(text: str | None) -> str:
@@ -54,13 +69,20 @@ def clean(text: str | None) -> str:
 
 
 def words(text: str) -> list[str]:
+    """The words of a text's prose: letter runs (with one inner apostrophe), URLs, link
+    targets and bare domains left out, each character of an unspaced script a word."""
+    if "://" in text or "www." in text or "](" in text:
+        text = _URL.sub(" ", text)
+    if _HAS_TLD.search(text):
+        text = _DOMAIN.sub(" ", text)
     return _WORD.findall(text)
 
 
-def english_ratio(text: str) -> float:
-    """Share of words that are common English function words (~0.4 in English prose)."""
-    ws = [w.lower().replace("’", "'") for w in words(text)]
-    return sum(w in _ENGLISH for w in ws) / len(ws) if ws else 0.0
+def english_ratio(text: str | list[str]) -> float:
+    """Share of words that are common English function words (~0.4 in English prose, under
+    0.1 in other languages); takes a text or its `words`."""
+    ws = words(text) if isinstance(text, str) else text
+    return sum(w.lower() in _ENGLISH for w in ws) / len(ws) if ws else 0.0
 
 
 def content_hash(title: str, body: str) -> str:
