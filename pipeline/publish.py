@@ -15,11 +15,14 @@ fake one the tests start).
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pipeline.errors import PipelineError
 
@@ -29,6 +32,7 @@ if TYPE_CHECKING:
     from pipeline.context import RunContext
     from schemas.run import StageReport
 
+T = TypeVar("T")
 HUB_SCHEME = "hf://"
 # The Hub's rule for a repo name part (huggingface_hub.utils.validate_repo_id, per part).
 _REPO_PART = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?")
@@ -133,14 +137,12 @@ def publish(
                 "a published version is never replaced; bump the version "
                 "(valact release --bump patch) and publish that"
             )
-        commit = api.upload_folder(
-            folder_path=release,
-            repo_id=repo_id,
+        commit = _retrying(api.create_commit)(
+            repo_id,
+            operations=_operations(api, repo_id, release, files),
             repo_type="dataset",
             commit_message=f"{manifest.get('name', 'ValAct')} {version}",
             commit_description=f"content fingerprint {manifest.get('fingerprint')}",
-            delete_patterns=DATA_PATTERNS,
-            ignore_patterns=[".*", "*/.*"],
         )
         api.create_tag(
             repo_id,
@@ -154,6 +156,58 @@ def publish(
     return PublishResult(repo_id, version, tag, "published", commit=commit.oid, files=files)
 
 
+def _transient(err: BaseException) -> bool:
+    status = getattr(getattr(err, "response", None), "status_code", None)
+    return status in (408, 429, 500, 502, 503, 504)
+
+
+def _retrying(call: Callable[..., T]) -> Callable[..., T]:
+    """The commit, tried again on a transient answer (the client does not retry a commit: a
+    lost answer could mean a second commit, which here only repeats the same files)."""
+    from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
+
+    return retry(
+        retry=retry_if_exception(_transient),
+        stop=stop_after_attempt(4),
+        wait=wait_exponential(multiplier=0.5, max=8),
+        reraise=True,
+    )(call)
+
+
+def _operations(api: HfApi, repo_id: str, release: Path, files: list[tuple[str, int]]) -> list:
+    """The commit: every file of the release, the card merged with the one on the Hub (its
+    maintainers' metadata kept), and the data files of the version before removed."""
+    from huggingface_hub import CommitOperationAdd, CommitOperationDelete
+
+    from pipeline.card import merge_hub_card
+
+    remote = set(api.list_repo_files(repo_id, repo_type="dataset"))
+    hub_card = _read(api, repo_id, "README.md", "main") if "README.md" in remote else None
+    card = merge_hub_card((release / "README.md").read_text(), hub_card)
+    ops: list = [
+        CommitOperationAdd(path_in_repo=path, path_or_fileobj=str(release / path))
+        for path, _ in files
+        if path != "README.md"
+    ]
+    ops.append(CommitOperationAdd(path_in_repo="README.md", path_or_fileobj=card.encode()))
+    local = {path for path, _ in files}
+    ops += [
+        CommitOperationDelete(path_in_repo=path)
+        for path in sorted(remote - local)
+        if any(fnmatch.fnmatch(path, pattern) for pattern in DATA_PATTERNS)
+    ]
+    return ops
+
+
+def _read(api: HfApi, repo_id: str, path: str, revision: str) -> str:
+    """A text file of the repo at `revision`, read through a throwaway cache."""
+    with tempfile.TemporaryDirectory() as cache:
+        local = api.hf_hub_download(
+            repo_id, path, repo_type="dataset", revision=revision, cache_dir=cache
+        )
+        return Path(local).read_text()
+
+
 def _published_fingerprint(api: HfApi, repo_id: str, tag: str) -> str | None:
     """The fingerprint in the manifest under `tag`, None if there is no such tag; a tag whose
     manifest cannot be read counts as other content ("?")."""
@@ -163,8 +217,7 @@ def _published_fingerprint(api: HfApi, repo_id: str, tag: str) -> str | None:
     from huggingface_hub.errors import EntryNotFoundError
 
     try:
-        path = api.hf_hub_download(repo_id, "manifest.json", repo_type="dataset", revision=tag)
-        return str(json.loads(Path(path).read_text()).get("fingerprint") or "?")
+        return str(json.loads(_read(api, repo_id, "manifest.json", tag)).get("fingerprint") or "?")
     except (EntryNotFoundError, OSError, json.JSONDecodeError):
         return "?"
 
@@ -189,7 +242,7 @@ def release_and_publish(
     """The re-scrape's last step when `publish.target` is set: release the pool as the next
     minor version if its content differs from the newest local release (else that release),
     then publish it; publishing an already published version changes nothing."""
-    from pipeline.release import collect, fingerprint
+    from pipeline.release import fingerprint, released_rows
     from pipeline.stages import BY_NAME
     from pipeline.versions import local_versions, next_version
 
@@ -200,7 +253,7 @@ def release_and_publish(
     versions = local_versions(s.releases_dir)
     report = None
     latest = versions[-1] if versions else None
-    same = latest is not None and fingerprint(collect(ctx), latest) == read_manifest(
+    same = latest is not None and fingerprint(released_rows(ctx), latest) == read_manifest(
         s.releases_dir / latest
     ).get("fingerprint")
     if same:

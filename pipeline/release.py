@@ -18,10 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel
 
 import pipeline
+from pipeline import card as dataset_card
 from pipeline.agreement import agreement
 from pipeline.context import RunContext, start_report
 from pipeline.errors import PipelineError
@@ -95,6 +95,11 @@ def collect(ctx: RunContext) -> dict[str, list[BaseModel]]:
 _TEXT_FIELDS = {"scenarios": ("title", "text"), "actions": ("text",), "questions": ("scenario",)}
 
 
+def released_rows(ctx: RunContext) -> dict[str, list[BaseModel]]:
+    """The rows a release of the store's current content holds: collected, then scrubbed."""
+    return scrub_rows(collect(ctx), ctx.settings.pii)
+
+
 def scrub_rows(rows: dict[str, list[BaseModel]], pii: PIISettings) -> dict[str, list[BaseModel]]:
     """The rows with personal information replaced in every free text (scenario titles and
     texts, actions, question scenarios and options): the store keeps the originals, nothing
@@ -125,111 +130,6 @@ def data_prefix(split: str, manifest: dict[str, Any]) -> str:
     return f"{split}-{manifest['fingerprint'][:12]}"
 
 
-def card(ctx: RunContext, manifest: dict[str, Any]) -> str:
-    s = ctx.settings
-    header = {
-        "pretty_name": s.release.name,
-        "license": s.release.licence,
-        "language": ["en"],
-        "task_categories": ["multiple-choice"],
-        "tags": ["values", "schwartz-values", "decision-making", "reddit"],
-        "configs": [
-            {
-                "config_name": name,
-                "data_files": [
-                    {
-                        "split": s.release.split,
-                        "path": f"{name}/{data_prefix(s.release.split, manifest)}-*",
-                    }
-                ],
-            }
-            for name in RELEASE_CONFIGS
-        ],
-    }
-    c = manifest["counts"]
-    source = (
-        "Synthetic decision scenarios written for testing the pipeline (no Reddit text)"
-        if s.source.synthetic
-        else "Real decision scenarios from Reddit advice posts"
-    )
-    lines = [
-        "---",
-        yaml.safe_dump(header, sort_keys=False).strip(),
-        "---",
-        "",
-        f"# {s.release.name} {manifest['version']}",
-        "",
-        f"{source}; for each, 20 candidate actions (two generator models x the ten Schwartz "
-        "values), assembled into questions in which no value appears twice. Built with the "
-        'ValAct pipeline (method of Huang et al., 2026, "Knowing But Not Doing").',
-        "",
-        "## Licence",
-        "",
-        (
-            "The scenarios are synthetic, written for this project and released under CC0-1.0; "
-            f"the rest of the data is under `{s.release.licence}`."
-            if s.source.synthetic
-            else f"`{s.release.licence}` covers what this dataset adds: the generated actions, "
-            "the questions and the annotations. The scenario texts are excerpts of Reddit "
-            "posts: they remain their authors' and are subject to Reddit's User Agreement and "
-            "Data API Terms, which this licence does not override. Use them for research, "
-            "and honour deletion requests (rebuild without removed posts)."
-        ),
-        "",
-    ]
-    if manifest.get("partial"):
-        said = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in manifest["partial"].items())
-        lines += [
-            f"> **Partial release.** Requested work was missing when it was built ({said}); "
-            "scenarios without questions are left out.",
-            "",
-        ]
-    if manifest["placeholder_actions"]:
-        lines += [
-            "> **Warning: placeholder actions.** This release was built with the OFFLINE "
-            "backend set (no language model configured). Its actions are TEMPLATE "
-            "placeholders (`placeholder: true`), its judge is rule-based and its annotator is "
-            "a MiniLM similarity. Use it to test tooling, not to evaluate models.",
-            "",
-        ]
-    lines += [
-        "| config | rows |",
-        "|---|---|",
-        *(f"| {k} | {v} |" for k, v in c.items()),
-        "",
-        "```python",
-        "import datasets",
-        f'questions = datasets.load_dataset("<this folder>", "questions", '
-        f'split="{s.release.split}")',
-        "```",
-        "",
-        "## Value check (agreement)",
-        "",
-    ]
-    agr = manifest.get("agreement") or {}
-    for name, a in agr.get("annotators", {}).items():
-        lines.append(f"- `{name}`: accuracy {a['accuracy']} over {a['answered']} actions")
-        for value, acc in a["per_value_accuracy"].items():
-            lines.append(f"  - {value}: {acc}")
-    lines += [
-        f"- Krippendorff's alpha (annotators + intended value): "
-        f"{agr.get('krippendorff_alpha_with_intended')}",
-        "",
-        "## Provenance",
-        "",
-        f"- pipeline version {manifest['pipeline_version']}{_commit(manifest['code'])}, run "
-        f"`{manifest['run_id']}`",
-        f"- settings hash `{manifest['settings_hash']}`, seed {manifest['seed']} (settings in "
-        "`manifest.json`, with a sha256 per data file: a rebuild with the same settings and "
-        "seed gives the same bytes)",
-        f"- models: judges {manifest['models']['judges']}, generators "
-        f"{manifest['models']['generators']}, annotators {manifest['models']['annotators']}",
-        f"- content fingerprint `{manifest['fingerprint']}`",
-        "",
-    ]
-    return "\n".join(lines)
-
-
 def write(
     ctx: RunContext, rows: dict[str, list[BaseModel]], manifest: dict[str, Any], target: Path
 ) -> None:
@@ -253,7 +153,8 @@ def write(
     manifest["files"] = {
         p.relative_to(tmp).as_posix(): _sha256(p) for p in sorted(tmp.rglob("*.parquet"))
     }
-    (tmp / "README.md").write_text(card(ctx, manifest))
+    prefix = data_prefix(split, manifest)
+    (tmp / "README.md").write_text(dataset_card.build(ctx, manifest, rows, prefix))
     # The manifest last: a folder with a manifest is a complete release.
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     tmp.rename(target)  # atomic; the target does not exist (versions are never replaced)
@@ -394,7 +295,7 @@ def tokens_behind(ctx: RunContext, rows: dict[str, list[BaseModel]]) -> dict[str
 def run(ctx: RunContext) -> StageReport:
     s = ctx.settings
     report = start_report(ctx, STAGE, VERSION, "release", "pii")
-    rows = scrub_rows(collect(ctx), s.pii)
+    rows = released_rows(ctx)
     report.inputs = 1
     if not rows["questions"]:
         report.drop("no_complete_scenarios")

@@ -234,3 +234,35 @@ def test_the_rescrape_publish_step_releases_a_new_minor_version_only_when_conten
         for tag in ("v0.1.0", "v0.2.0")
     ]
     assert 0 < counts[0] < counts[1]  # the new post added a scenario
+
+
+def test_the_card_has_the_hub_metadata_and_keeps_what_maintainers_edited_on_the_hub(
+    hub: FakeHub, built: Path, tmp_path: Path
+) -> None:
+    from huggingface_hub import DatasetCard
+
+    api = api_for(hub)
+    publish(model_release(built, tmp_path / "a"), "hf://lab/valact", api=api)
+    card = DatasetCard(hub.files("lab/valact")["README.md"].decode())
+    meta = card.data.to_dict()
+    for key in ("license", "language", "task_categories", "size_categories", "pretty_name",
+                "tags", "configs", "source_datasets"):  # fmt: skip
+        assert meta.get(key), key
+    for section in ("## Sources", "## How it was built", "## Distributions",
+                    "## Known limitations", "## Citation", "## Licence"):  # fmt: skip
+        assert section in card.text
+    meta["tags"] = [*meta["tags"], "curated-by-lab"]  # maintainers edit the card on the Hub
+    meta["homepage"] = "https://example.org/valact"
+    edited = f"---\n{DatasetCard(str(card)).data.__class__(**meta).to_yaml()}\n---\n{card.text}"
+    api.upload_file(
+        path_or_fileobj=edited.encode(), path_in_repo="README.md", repo_id="lab/valact",
+        repo_type="dataset",
+    )  # fmt: skip
+    newer = model_release(built, tmp_path / "b", version="1.1.0")
+    publish(newer, "hf://lab/valact", api=api)
+    after = DatasetCard(hub.files("lab/valact")["README.md"].decode()).data.to_dict()
+    assert after["homepage"] == "https://example.org/valact"
+    assert "curated-by-lab" in after["tags"] and "schwartz-values" in after["tags"]
+    local = DatasetCard((newer / "README.md").read_text())
+    assert after["configs"] == local.data.to_dict()["configs"]  # the release's own keys win
+    assert DatasetCard(hub.files("lab/valact")["README.md"].decode()).text == local.text
