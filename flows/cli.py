@@ -376,6 +376,34 @@ def publish(
 
 
 @app.command()
+def rehydrate(
+    version: Annotated[str, typer.Argument(help="A local masked release, e.g. 1.2.0")],
+    source: Annotated[
+        str, typer.Option("--from", help="dumps (source.raw_dir) or reddit (the API)")
+    ] = "dumps",
+    config: ConfigOpt = None,
+) -> None:
+    """Put a masked release's texts back (from dumps or the Reddit API), each checked against
+    its hash; writes <processed>/rehydrated/VERSION/ and reports what it could not fill."""
+    from pipeline.rehydrate import rehydrate as rehydrate_release
+
+    _quiet_libraries()
+    settings = _settings(config)
+    if source not in ("dumps", "reddit"):
+        _fail("rehydrate error", f"--from takes dumps or reddit, not {source!r}")
+    try:
+        report = rehydrate_release(settings, version, source)  # type: ignore[arg-type]
+    except PipelineError as err:
+        _fail("rehydrate error", str(err))
+    console.print(report.summary(), highlight=False)
+    for post_id in report.mismatched[:20]:
+        console.print(f"  changed since: {post_id}", highlight=False)
+    for post_id, why in list(report.gone.items())[:20]:
+        console.print(f"  {why}: {post_id}", highlight=False)
+    console.print(f"written to {report.out} (see rehydrated.json)", highlight=False)
+
+
+@app.command()
 def serve(
     config: ConfigOpt = None,
     port: Annotated[int, typer.Option(help="Port of the local Prefect server and its UI")] = 4200,

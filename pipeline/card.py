@@ -149,6 +149,23 @@ def _sources(ctx: RunContext, rows: dict[str, list[Any]]) -> list[str]:
     return [f"- subreddits: {subs}", f"- {dates}", f"- personal information: {pii}"]
 
 
+def _text_policy(manifest: dict[str, Any]) -> list[str]:
+    if manifest.get("text_policy") == "masked":
+        return [
+            "**Masked**, as the study released its scenarios: Reddit's terms do not let a "
+            "dataset redistribute its users' posts, so scenario titles and texts (and the "
+            "questions' `scenario`) are left out; each scenario keeps its `post_id`, "
+            "`permalink` and `text_sha256`. Put the texts back with `valact rehydrate` (from "
+            "the Reddit API or from dumps): every text is checked against its hash, and posts "
+            "edited or deleted since are reported, never filled in.",
+        ]
+    return [
+        "**Full**: the post titles and texts are included, with personal information "
+        "replaced by placeholders; each scenario's `text_sha256` fingerprints its text. They "
+        "remain their authors' (see Licence).",
+    ]
+
+
 def _distributions(rows: dict[str, list[Any]]) -> list[str]:
     categories = Counter(r.category for r in rows["scenarios"])
     values = Counter(a.value for a in rows["actions"])
@@ -221,6 +238,10 @@ def body(ctx: RunContext, manifest: dict[str, Any], rows: dict[str, list[BaseMod
         "## Sources",
         "",
         *_sources(ctx, rows),
+        "",
+        "## Text policy",
+        "",
+        *_text_policy(manifest),
         "",
         "## How it was built",
         "",

@@ -33,7 +33,7 @@ from schemas.convert import hf_features
 from schemas.release import RELEASE_CONFIGS, ActionRow, QuestionRow, ScenarioRow
 from schemas.run import StageReport
 
-STAGE, VERSION = "release", "3"  # 3: texts scrubbed of personal information (pipeline.pii)
+STAGE, VERSION = "release", "4"  # 3: texts scrubbed (pipeline.pii); 4: text_sha256, policy
 
 
 def collect(ctx: RunContext) -> dict[str, list[BaseModel]]:
@@ -84,7 +84,12 @@ def collect(ctx: RunContext) -> dict[str, list[BaseModel]]:
         )
     return {
         "scenarios": [
-            ScenarioRow.model_validate({k: r[k] for k in ScenarioRow.model_fields})
+            ScenarioRow.model_validate(
+                {
+                    **{k: r[k] for k in ScenarioRow.model_fields if k != "text_sha256"},
+                    "text_sha256": "",  # set once the text is scrubbed (`scrub_rows`)
+                }
+            )
             for r in scenarios.values()
         ],
         "actions": list(actions.values()),
@@ -96,8 +101,25 @@ _TEXT_FIELDS = {"scenarios": ("title", "text"), "actions": ("text",), "questions
 
 
 def released_rows(ctx: RunContext) -> dict[str, list[BaseModel]]:
-    """The rows a release of the store's current content holds: collected, then scrubbed."""
-    return scrub_rows(collect(ctx), ctx.settings.pii)
+    """The rows a release of the store's current content holds: collected, scrubbed, their
+    texts hashed, then masked under `release.text_policy = "masked"`."""
+    rows = scrub_rows(collect(ctx), ctx.settings.pii)
+    return mask_rows(rows) if ctx.settings.release.text_policy == "masked" else rows
+
+
+def text_sha(title: str, text: str) -> str:
+    """The hash a scenario's released title and text are checked against."""
+    return hashlib.sha256(json.dumps([title, text], ensure_ascii=False).encode()).hexdigest()
+
+
+def mask_rows(rows: dict[str, list[BaseModel]]) -> dict[str, list[BaseModel]]:
+    """Scenario titles and texts (and the questions' scenario) left out; ids, permalinks and
+    hashes stay, so the text can be put back and checked."""
+    return {
+        **rows,
+        "scenarios": [r.model_copy(update={"title": "", "text": ""}) for r in rows["scenarios"]],
+        "questions": [r.model_copy(update={"scenario": ""}) for r in rows["questions"]],
+    }
 
 
 def scrub_rows(rows: dict[str, list[BaseModel]], pii: PIISettings) -> dict[str, list[BaseModel]]:
@@ -110,6 +132,8 @@ def scrub_rows(rows: dict[str, list[BaseModel]], pii: PIISettings) -> dict[str, 
         out[config] = []
         for row in items:
             update: dict[str, Any] = {f: scrub(getattr(row, f), pii) for f in fields}
+            if config == "scenarios":
+                update["text_sha256"] = text_sha(update["title"], update["text"])
             if config == "questions":
                 update["options"] = [scrub(o, pii) for o in row.options]  # type: ignore[attr-defined]
             out[config].append(row.model_copy(update=update))
@@ -344,6 +368,7 @@ def run(ctx: RunContext) -> StageReport:
         "code": code_version(),
         "config_hash": s.section_hash(),
         "settings_hash": s.content_hash(),
+        "text_policy": s.release.text_policy,
         "seed": s.seed,
         "offline": s.offline,
         "placeholder_actions": any(getattr(a, "placeholder", False) for a in rows["actions"]),

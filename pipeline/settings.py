@@ -531,6 +531,10 @@ class ReleaseSettings(StrictModel):
     # Covers what the pipeline adds (actions, questions, annotations); the card says that the
     # post text stays its authors' under Reddit's terms.
     licence: str = "cc-by-4.0"
+    # full: the post text (scrubbed of personal information); masked: as the study released
+    # it, the title and text left out (post id and permalink stay) because of Reddit's terms;
+    # `valact rehydrate` puts them back, checked against `text_sha256`.
+    text_policy: Literal["full", "masked"] = "full"
     # Write a release even when requested work is missing (actions, annotations, questions);
     # the card and manifest then say so.
     allow_partial: bool = False

@@ -14,6 +14,9 @@ class ScenarioRow(BaseModel):
     post_id: str
     permalink: str | None
     created_utc: int
+    # sha256 of the released title and text (`pipeline.release.text_sha`): what a masked
+    # release's text must hash to when it is rehydrated from Reddit or from dumps.
+    text_sha256: str
 
 
 class ActionRow(BaseModel):

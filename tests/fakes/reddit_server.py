@@ -15,6 +15,7 @@ Endpoints:
 - ``POST /api/v1/access_token``: HTTP basic auth with the app's client id and secret (401
   otherwise); ``grant_type=client_credentials``, or ``password`` with ``username`` and
   ``password`` (a wrong pair is a 200 with ``{"error": "invalid_grant"}``, as Reddit answers).
+- ``GET /api/info?id=t3_a,t3_b``: those posts (as a ``Listing``; unknown ids left out).
 - ``GET /r/{sub}/new`` and ``GET /r/{sub}/top`` (``t``, ``limit`` up to 100, ``after``,
   ``raw_json``), with a bearer token the server issued (401 with ``www-authenticate`` otherwise):
   a Reddit ``Listing`` of ``t3`` children with the usual submission fields, newest first for
@@ -365,6 +366,12 @@ class FakeReddit:
         if method == "POST" and record.path == "/api/v1/access_token":
             self._token(h, record, body)
             return
+        if method == "GET" and record.path == "/api/info":
+            if not self._authorized(h):
+                self._send(h, record, 401, {"message": "Unauthorized", "error": 401})
+                return
+            self._send(h, record, 200, self._info(query.get("id", "")), self._ratelimit())
+            return
         segments = record.path.strip("/").split("/")
         if method != "GET" or len(segments) != 3 or segments[0] != "r":
             self._send(h, record, 404, {"message": "Not Found", "error": 404})
@@ -468,6 +475,24 @@ class FakeReddit:
             "x-ratelimit-remaining": f"{float(left)}",
             "x-ratelimit-used": str(self._used),
             "x-ratelimit-reset": str(self.reset_s if reset_s is None else reset_s),
+        }
+
+    def _info(self, names: str) -> dict[str, Any]:
+        """`/api/info?id=t3_a,t3_b`: the posts found, in the order asked (Reddit leaves out
+        the ids it does not know)."""
+        with self._lock:
+            by_name = {p["name"]: dict(p) for sub in self._subs.values() for p in sub.posts}
+        found = [by_name[n] for n in names.split(",") if n in by_name]
+        return {
+            "kind": "Listing",
+            "data": {
+                "after": None,
+                "dist": len(found),
+                "modhash": None,
+                "geo_filter": "",
+                "children": [{"kind": "t3", "data": p} for p in found],
+                "before": None,
+            },
         }
 
     def _listing(self, sub_name: str, listing: str, query: dict[str, str]) -> dict[str, Any]:
