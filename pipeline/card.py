@@ -149,6 +149,10 @@ def _sources(ctx: RunContext, rows: dict[str, list[Any]]) -> list[str]:
     return [f"- subreddits: {subs}", f"- {dates}", f"- personal information: {pii}"]
 
 
+def _ci(interval: list[float] | None) -> str:
+    return f" [{interval[0]}, {interval[1]}]" if interval else ""
+
+
 def _text_policy(manifest: dict[str, Any]) -> list[str]:
     if manifest.get("text_policy") == "masked":
         return [
@@ -261,13 +265,21 @@ def body(ctx: RunContext, manifest: dict[str, Any], rows: dict[str, list[BaseMod
         "",
     ]
     agr = manifest.get("agreement") or {}
+    lines.append("95% intervals in brackets (Wilson for accuracies, bootstrap over actions).")
+    lines.append("")
     for name, a in agr.get("annotators", {}).items():
-        lines.append(f"- `{name}`: accuracy {a['accuracy']} over {a['answered']} actions")
+        lines.append(
+            f"- `{name}`: accuracy {a['accuracy']}{_ci(a.get('accuracy_ci'))} over "
+            f"{a['answered']} actions; Cohen's kappa vs intended "
+            f"{a.get('cohen_kappa_vs_intended')}{_ci(a.get('cohen_kappa_vs_intended_ci'))}"
+        )
+        cis = a.get("per_value_accuracy_ci", {})
         for value, acc in a["per_value_accuracy"].items():
-            lines.append(f"  - {value}: {acc}")
+            lines.append(f"  - {value}: {acc}{_ci(cis.get(value))}")
     lines += [
         f"- Krippendorff's alpha (annotators + intended value): "
-        f"{agr.get('krippendorff_alpha_with_intended')}",
+        f"{agr.get('krippendorff_alpha_with_intended')}"
+        f"{_ci(agr.get('krippendorff_alpha_with_intended_ci'))}",
         "",
         "## Known limitations",
         "",
