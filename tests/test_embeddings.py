@@ -163,10 +163,11 @@ def test_approximate_index_recall_against_exact():
     v = planted(2_000)
     truth = exact_pairs(v, THRESHOLD)
     assert len(truth) > 100
-    index = ApproximateIndex(v.shape[1])
-    index.add(v)
+    index = ApproximateIndex(v)
     found = index.pairs(v, THRESHOLD)
     assert len(found.as_set() & truth.as_set()) / len(truth) >= 0.99
     assert found.as_set() <= truth.as_set()
     assert len(index.search(v[:0], THRESHOLD)) == 0
-    assert len(ApproximateIndex(48).search(v[:3], THRESHOLD)) == 0
+    assert len(ApproximateIndex(v[:0]).search(v[:3], THRESHOLD)) == 0
+    small = ApproximateIndex(v[:20])  # one flat cell: exact
+    assert small.pairs(v[:20], THRESHOLD).as_set() == exact_pairs(v[:20], THRESHOLD).as_set()
