@@ -278,7 +278,23 @@ class StoreSettings(StrictModel):
 
 
 class EmbeddingSettings(StrictModel):
-    """How texts are turned into vectors (the model itself is `dedup.embedding_model`)."""
+    """How texts are turned into vectors (the model itself is `dedup.embedding_model`).
+
+    `torch` is the fp32 reference; `onnx` runs a `torch.onnx` export of the same model on ONNX
+    Runtime, checked against it at load (falls back to `torch` with a note); both record vectors
+    under the model's name. `bf16` (autocast) is faster where the CPU has bf16 instructions but
+    moves vectors, so it records them under `<model>+bf16`. `auto` = `torch`: on long posts
+    ONNX Runtime measured no faster (both run near the CPU's fp32 matrix-product ceiling).
+    Exact decisions at bf16 speed: screen with `Embedder.encode_screen` and confirm the pairs
+    within `screen_margin` of a threshold in fp32 (`pipeline.vector_index.screened_pairs`).
+    """
+
+    backend: Literal["auto", "torch", "onnx", "bf16"] = "auto"
+    threads: int | None = Field(None, ge=1)  # None = every core
+    onnx_dir: Path | None = None  # where exports are cached; None = <processed_dir>/models
+    onnx_tolerance: float = Field(1e-5, gt=0, le=1e-2)  # max L2 distance to the fp32 vector
+    screen: Literal["bf16", "off"] = "bf16"  # the fast vectors `encode_screen` gives
+    screen_margin: float = Field(0.02, ge=0, le=0.5)  # cosine band re-checked in fp32
 
 
 PIIKind = Literal["EMAIL", "PHONE", "URL", "USER", "NAME"]
