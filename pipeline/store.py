@@ -24,7 +24,7 @@ from schemas.tables import TABLE_OF, TABLES
 
 M = TypeVar("M", bound=BaseModel)
 
-LAYOUT_VERSION = 3
+LAYOUT_VERSION = 4
 
 PROVENANCE_COLUMNS = {
     "_stage": "VARCHAR",
