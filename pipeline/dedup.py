@@ -79,6 +79,45 @@ def signatures(
     return out, len(missing)
 
 
+def near_duplicates(
+    new: np.ndarray, kept: np.ndarray, threshold: float, block: int = 1024
+) -> list[tuple[int, float]]:
+    """Greedy near-duplicate search over unit vectors, in the order of `new`.
+
+    For each new row: (-1, 0.0) if it is kept, else (index of its match, cosine). A match index
+    below len(kept) points into `kept`; len(kept) + j points at new row j (kept earlier).
+    One matrix product per block against everything kept before it, then the block itself.
+    """
+    n_old = len(kept)
+    kept_new: list[int] = []
+    out: list[tuple[int, float]] = []
+    for start in range(0, len(new), block):
+        rows = new[start : start + block]
+        pool_index = list(range(n_old)) + [n_old + j for j in kept_new]
+        pool = np.vstack([kept, new[kept_new]]) if kept_new else kept
+        if len(pool):
+            sims = rows @ pool.T
+            best = sims.argmax(axis=1)
+            top = sims[np.arange(len(rows)), best]
+        inner = rows @ rows.T
+        in_block: list[int] = []
+        for i in range(len(rows)):
+            match, sim = -1, -1.0
+            if len(pool) and top[i] >= threshold:
+                match, sim = pool_index[int(best[i])], float(top[i])
+            if in_block:
+                j = int(np.argmax(inner[i, in_block]))
+                if inner[i, in_block[j]] >= threshold and inner[i, in_block[j]] > sim:
+                    match, sim = n_old + start + in_block[j], float(inner[i, in_block[j]])
+            if match < 0:
+                in_block.append(i)
+                out.append((-1, 0.0))
+            else:
+                out.append((match, sim))
+        kept_new += [start + i for i in in_block]
+    return out
+
+
 def run(ctx: RunContext) -> StageReport:
     s, store = ctx.settings, ctx.store
     d = s.dedup

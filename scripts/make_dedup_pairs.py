@@ -158,7 +158,8 @@ STORIES: dict[str, list[tuple[str, str, str, list[tuple[str, str]], str]]] = {
                 ("What would you do?", "What would you guys do?"),
             ],
             "I bought the mini fridge. He noticed and apologized, turns out his girlfriend "
-            "really was eating it. She chipped in for groceries and we're fine until the lease ends.",
+            "really was eating it. She chipped in for groceries and we're fine until the "
+            "lease ends.",
         ),
         (
             "roommates",
