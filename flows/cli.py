@@ -173,7 +173,7 @@ DROP_QUERIES = {
     "FROM ingest_rejects",
     "prefilter": "SELECT reason, post_id AS item, detail FROM prefilter WHERE NOT keep",
     "dedup": "SELECT reason, post_id AS item, 'duplicate of ' || duplicate_of || "
-    "coalesce(' (Jaccard ' || similarity || ')', '') AS detail FROM dedup WHERE NOT keep",
+    "coalesce(' (similarity ' || similarity || ')', '') AS detail FROM dedup WHERE NOT keep",
     "near_dup": "SELECT reason, post_id AS item, 'duplicate of ' || duplicate_of || "
     "' (cosine ' || cosine || ', Jaccard ' || jaccard || ')' AS detail "
     "FROM near_dup WHERE NOT keep",

@@ -51,10 +51,70 @@ def rules(s: DedupSettings) -> dict[str, DedupSettings]:
     }
 
 
+def dev_posts(folder: Path) -> list[tuple[str, str, str]]:
+    """(id, title, body) of the real posts in ../shared/reddit-dev (CSV files and the API
+    submissions with their crosspost parents)."""
+    import csv
+    import re
+
+    out: dict[str, tuple[str, str, str]] = {}
+    csv.field_size_limit(1 << 24)
+    for path in sorted(folder.glob("*.csv")):
+        with path.open(newline="", encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                pid = row.get("id") or ""
+                if not pid and (m := re.search(r"/comments/(\w+)", row.get("Link") or "")):
+                    pid = m.group(1)
+                title = row.get("title") or row.get("Title") or ""
+                body = row.get("selftext") or row.get("Content") or ""
+                if pid:
+                    out[pid] = (pid, title, body)
+    for path in sorted(folder.glob("*.ndjson")):
+        for line in path.read_text().splitlines():
+            rec = json.loads(line)
+            for r in [rec, *rec.get("crosspost_parent_list", [])]:
+                out[r["id"]] = (r["id"], r.get("title") or "", r.get("selftext") or "")
+    return list(out.values())
+
+
+def scan_dev(folder: Path, s: DedupSettings, embedder: Embedder) -> None:
+    """Every pair of real posts the funnel would look at (MinHash neighbours at
+    `pair_jaccard`, exact body matches), scored; ids only, no text."""
+    from pipeline.near_dup import NeighbourIndex, compared, minhashes, same_body_key, shingles
+
+    posts = [p for p in dev_posts(folder) if p[2].strip() not in ("", "[removed]", "[deleted]")]
+    texts = [compared(t, b, s) for _, t, b in posts]
+    sets = [shingles(c.words, s.shingle_words) for c in texts]
+    sigs = minhashes(sets, s)
+    index = NeighbourIndex(s)
+    pairs: set[tuple[int, int]] = set()
+    bodies: dict[str, int] = {}
+    for i, (c, sig) in enumerate(zip(texts, sigs, strict=True)):
+        if (k := same_body_key(c, s)) is not None:
+            if k in bodies:
+                pairs.add((bodies[k], i))
+            bodies.setdefault(k, i)
+        pairs |= {(int(j), i) for j, _ in index.query(sig)}
+        index.add(str(i), sig)
+    found = sorted(pairs)
+    scores = score_pairs(
+        [((posts[a][1], posts[a][2]), (posts[b][1], posts[b][2])) for a, b in found],
+        s,
+        embedder.encode,
+    )
+    print(f"{folder}: {len(posts)} posts with a body; {len(found)} candidate pairs")
+    for (a, b), x in zip(found, scores, strict=True):
+        print(f"  {posts[a][0]} ~ {posts[b][0]}: {x}, duplicate={x.duplicate(s)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("pairs", nargs="?", type=Path, default=PAIRS)
+    parser.add_argument("--dev", type=Path, help="also scan a folder of real posts")
     args = parser.parse_args()
+    if args.dev:
+        scan_dev(args.dev, DedupSettings(), Embedder())
+        return
     rows = load(args.pairs)
     s = DedupSettings()
     embedder = Embedder()
