@@ -253,11 +253,10 @@ class DedupSettings(StrictModel):
     chunk_words: int = Field(150, ge=16)
     # Candidates embedded together when the judge walk reaches one not embedded yet.
     wave: int = Field(64, ge=1)
-    # False: a post an earlier release published, or a near duplicate of one, is never
-    # selected again (a new version never re-publishes a story). True: the same posts may be
-    # selected again (a version that grows an earlier one); other posts telling an earlier
-    # release's story are still left out.
-    reselect_released_posts: bool = False
+    # Posts telling the story of a scenario of an earlier release (a repost, a cross-post, the
+    # same body) are never selected again. True: the released posts themselves may be, so a
+    # new version grows the earlier one. False: a new version holds new stories only.
+    reselect_released_posts: bool = True
 
 
 class EmbeddingSettings(StrictModel):

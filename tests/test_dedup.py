@@ -198,6 +198,7 @@ def test_a_story_an_earlier_release_published_is_never_selected_again(ctx: RunCo
 
     ctx.settings.sampling.per_category = 30
     ctx.settings.release.version = "0.2.0"
+    ctx.settings.dedup.reselect_released_posts = False  # disjoint releases: new stories only
     stories = _stories()
     write_dump(
         ctx.settings.source.raw_dir / "RS_1.zst",

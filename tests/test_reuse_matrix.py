@@ -127,9 +127,6 @@ def settings(folder: Path, raw: Path, server: FakeOpenAIServer | None, **changes
         "sampling": {"per_category": 2},
         "judge": {"oversample": 1.5},
         "release": {"version": "1.0.0"},
-        # These builds grow and change the release 1.0.0 in the same folder: its posts may be
-        # selected again (test_dedup.py tests the default, where they never are).
-        "dedup": {"reselect_released_posts": True},
     }
     if server is not None:
         data["llm"] = {"base_url": server.base_url, "api_key": "k", "max_retries": 0}
