@@ -1,8 +1,10 @@
 import numpy as np
+import pytest
 
 from pipeline import dedup, ingest, prefilter
 from pipeline.context import RunContext
 from pipeline.embeddings import Embedder
+from pipeline.settings import Settings
 from tests.conftest import submission, write_dump
 
 ORIGINAL = submission("orig1")["selftext"]
@@ -12,6 +14,12 @@ OTHER = (
     "back. My wife says family comes first; I worry it will hurt our savings and our "
     "relationship if he misses rent. Should I co-sign or tell him to find a cheaper place?"
 )
+
+
+@pytest.fixture(autouse=True)
+def _near_dup_on(settings: Settings) -> None:
+    """conftest turns the check off for templated pools; here it is what is tested."""
+    settings.dedup.near_dup = True
 
 
 def _run(ctx: RunContext):
