@@ -92,7 +92,7 @@ def test_concurrent_and_one_at_a_time_builds_give_the_same_release(
             tmp_path / str(in_flight),
             source={"raw_dir": tmp_path / "raw"},
             sampling={"per_category": 3},
-            dedup={"near_dup_threshold": 0.999},
+            dedup={"near_dup": False},
             categories=[
                 {"name": "career", "subreddits": ["careerguidance", "AskHR", "consulting"]}
             ],
