@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import zstandard
 
-from bench import embeddings
+from bench import embeddings, funnel
 from pipeline.dedup import near_duplicates
 from pipeline.sources.dumps import decode, read_lines
 
@@ -639,6 +639,7 @@ BENCHMARKS = {
     "dumps": bench_dumps,
     "near_dup": bench_near_dup,
     "embeddings": embeddings.run,
+    "funnel": funnel.run,
     "llm_throughput": bench_llm_throughput,
     "generation_modes": bench_generation_modes,
     "store_stages": bench_store_stages,
