@@ -1,6 +1,6 @@
 """Measure the offline value annotator on labelled model-style actions, next to the first one.
 
-    PYTHONPATH=$PWD python scripts/eval_annotator.py [--data tests/data/annotator_heldout.jsonl]
+    PYTHONPATH=$PWD python scripts/eval_annotator.py [--data tests/fixtures/annotator_heldout.jsonl]
     PYTHONPATH=$PWD python scripts/eval_annotator.py --write-weights   # refit the shipped weights
 
 The default data is the held-out part, written apart from the training part and never used to
@@ -105,7 +105,7 @@ def prototype_v1_scores(embedder: Embedder, scenarios: list) -> list[np.ndarray]
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=ROOT / "tests/data/annotator_heldout.jsonl")
+    ap.add_argument("--data", type=Path, default=ROOT / "tests/fixtures/annotator_heldout.jsonl")
     ap.add_argument("--write-weights", action="store_true", help="refit and write weights.npz")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = ap.parse_args()
