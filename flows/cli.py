@@ -465,7 +465,6 @@ def main() -> None:
         sys.exit(2)
 
 
-
 @app.command("value-check")
 def value_check_command(
     src: Annotated[Path, typer.Argument(help="CSV with columns id, action (optional scenario)")],

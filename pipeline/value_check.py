@@ -20,10 +20,11 @@ from pipeline.annotate import score_list
 from pipeline.errors import PipelineError
 from pipeline.llm.prompts import annotate_messages
 from pipeline.settings import OFFLINE_PREFIX
-from schemas import AnnotationAnswer, SchwartzValue
+from schemas import AnnotationAnswer, LLMRequest, SchwartzValue
 
 if TYPE_CHECKING:
     from pipeline.context import RunContext
+    from pipeline.llm.service import Check
 
 REQUIRED = ("id", "action")
 
@@ -61,7 +62,9 @@ def read_rows(path: Path) -> tuple[list[CheckRow], list[BadRow]]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as err:
-        raise ValueCheckError(f"{path} is not UTF-8 text ({err.reason} at byte {err.start})")
+        raise ValueCheckError(
+            f"{path} is not UTF-8 text ({err.reason} at byte {err.start})"
+        ) from None
     reader = csv.DictReader(text.splitlines(keepends=True), restkey="\x00extra")
     header = [h.strip() for h in reader.fieldnames or []]
     if not header:
@@ -123,7 +126,7 @@ def value_check(
             groups.setdefault(r.scenario, []).append(r.action)
     labels: dict[tuple[str, str], AnnotationAnswer | None] = {}
     for annotator in annotators:
-        items = []
+        items: list[tuple[LLMRequest, str, Check | None]] = []
         for r in rows:
             payload: dict[str, object] = {"action": r.action}
             if annotator.startswith(OFFLINE_PREFIX) and r.scenario:

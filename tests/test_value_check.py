@@ -95,7 +95,14 @@ def test_a_file_without_an_action_column_is_one_clear_error(tmp_path: Path) -> N
         read_rows(tmp_path / "latin.csv")
     result = CliRunner().invoke(
         app,
-        ["value-check", str(src), "--out", str(tmp_path / "o.csv"), "-c", str(config_file(tmp_path))],
+        [
+            "value-check",
+            str(src),
+            "--out",
+            str(tmp_path / "o.csv"),
+            "-c",
+            str(config_file(tmp_path)),
+        ],
     )
     assert result.exit_code == 2 and "no column action" in " ".join(result.output.split())
 

@@ -86,7 +86,9 @@ def training_scenarios() -> list[LabelledScenario]:
     scenarios = load_labelled(_data_file("train.jsonl"))
     n = min(len(e) for e in VALUE_EXEMPLARS.values())
     scenarios += [
-        LabelledScenario(f"exemplars-{i}", "exemplar", "", {v: VALUE_EXEMPLARS[v][i] for v in VALUES})
+        LabelledScenario(
+            f"exemplars-{i}", "exemplar", "", {v: VALUE_EXEMPLARS[v][i] for v in VALUES}
+        )
         for i in range(n)
     ]
     return scenarios
@@ -185,7 +187,10 @@ def scores_dict(probs: np.ndarray) -> dict[str, float]:
 
 
 def scenario_scores(
-    classifier: ValueClassifier, embedder: Embedder, scenarios: list[LabelledScenario], *,
+    classifier: ValueClassifier,
+    embedder: Embedder,
+    scenarios: list[LabelledScenario],
+    *,
     contrast: bool = True,
 ) -> list[np.ndarray]:
     """Per scenario, an (actions x values) probability matrix, actions in the scenario's order;
@@ -226,7 +231,8 @@ def evaluate(scenarios: list[LabelledScenario], scores: list[np.ndarray]) -> dic
         "ten_way": round(float(accuracy_score(intended, predicted)), 4),
         "per_value": {v.value: round(float(r), 4) for v, r in zip(VALUES, recall, strict=True)},
         "answered_share": {
-            v.value: round(float(c) / len(predicted), 4) for v, c in zip(VALUES, counts, strict=True)
+            v.value: round(float(c) / len(predicted), 4)
+            for v, c in zip(VALUES, counts, strict=True)
         },
         "select_the_value": round(float(np.mean(picks)), 4),
         "select_per_value": {k: round(float(np.mean(p)), 4) for k, p in per_value_pick.items()},
