@@ -135,7 +135,25 @@ def _v2_to_v3(store: Store) -> list[str]:
 
 
 def _v3_to_v4(store: Store) -> list[str]:
-    """Layout 3 -> 4: `annotations` gains `scores` (an annotator's probability per value),
+    """Layout 3 -> 4: `dedup` rows gain the compared text's hash and word count and the post's
+    MinHash neighbours; `minhashes` and `near_dup` are new (created empty). Dedup decisions are
+    derived, cheap and recomputed by the next build anyway (the stage's version changed), so
+    the old table is dropped rather than carried over; embeddings and model answers stay."""
+    from pipeline.store import table_columns
+
+    existing = store._existing().get("dedup")
+    if existing is None or existing == list(table_columns("dedup")):
+        return []
+    n = store.count("dedup")
+    store.con.execute("DROP TABLE dedup")
+    return [
+        f"store migrated from layout 3 to 4: the {n} dedup decisions are recomputed (they now "
+        "record the compared text and its MinHash neighbours); new tables minhashes, near_dup"
+    ]
+
+
+def _v4_to_v5(store: Store) -> list[str]:
+    """Layout 4 -> 5: `annotations` gains `scores` (an annotator's probability per value),
     null for every stored annotation. Rebuilt like `posts` in 2 -> 3 (the column goes before
     the provenance columns); the rows are copied as they are, and the annotate stage's new
     version recomputes them on the next build. A store already at the new columns (coming from
@@ -150,20 +168,25 @@ def _v3_to_v4(store: Store) -> list[str]:
     old = [c for c in current if c != "scores"]
     if existing != old:
         raise StoreSchemaError(
-            f"table 'annotations' has columns {existing}, layout 3 has {old}: the store is "
+            f"table 'annotations' has columns {existing}, layout 4 has {old}: the store is "
             "damaged; move it aside and rebuild (model answers are in its llm_cache table)"
         )
-    con.execute("CREATE TABLE annotations_layout3 AS SELECT * FROM annotations")
+    con.execute("CREATE TABLE annotations_layout4 AS SELECT * FROM annotations")
     con.execute("DROP TABLE annotations")
     store._create_tables()
     names = ", ".join(f'"{c}"' for c in old)
-    con.execute(f"INSERT INTO annotations ({names}) SELECT {names} FROM annotations_layout3")
-    con.execute("DROP TABLE annotations_layout3")
+    con.execute(f"INSERT INTO annotations ({names}) SELECT {names} FROM annotations_layout4")
+    con.execute("DROP TABLE annotations_layout4")
     n = store.count("annotations")
     return [
-        f"store migrated from layout 3 to 4: annotations gained a 'scores' column ({n} "
+        f"store migrated from layout 4 to 5: annotations gained a 'scores' column ({n} "
         "annotations carried over; the next build annotates again, with scores)"
     ]
 
 
-MIGRATIONS: dict[int, Callable[[Store], list[str]]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
+MIGRATIONS: dict[int, Callable[[Store], list[str]]] = {
+    1: _v1_to_v2,
+    2: _v2_to_v3,
+    3: _v3_to_v4,
+    4: _v4_to_v5,
+}

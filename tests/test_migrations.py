@@ -111,7 +111,30 @@ def test_a_layout_2_store_gains_the_removed_column_and_keeps_its_posts(tmp_path:
         assert store.notes == []
 
 
-def test_a_layout_3_store_gains_the_scores_column_and_keeps_its_annotations(
+def test_a_layout_3_store_recomputes_its_dedup_decisions(tmp_path: Path) -> None:
+    path = tmp_path / "valact.duckdb"
+    with Store.open(path) as store:  # written now, then taken back to layout 3
+        store.con.execute("DROP TABLE dedup")
+        store.con.execute(
+            "CREATE TABLE dedup (post_id VARCHAR PRIMARY KEY, content_hash VARCHAR, "
+            "keep BOOLEAN, reason VARCHAR, duplicate_of VARCHAR, similarity DOUBLE, "
+            "_stage VARCHAR, _version VARCHAR, _signature VARCHAR, _inputs VARCHAR, "
+            "_run_id VARCHAR, _created_at TIMESTAMPTZ)"
+        )
+        store.con.execute("INSERT INTO dedup (post_id, keep) VALUES ('a1', true)")
+        store.con.execute("DROP TABLE near_dup")
+        store.con.execute("DROP TABLE minhashes")
+        store.con.execute("UPDATE store_meta SET value = '3' WHERE key = 'layout_version'")
+    with Store.open(path) as store:
+        assert store.layout_version() == LAYOUT_VERSION
+        (note,) = store.notes
+        assert "from layout 3 to 4" in note and "1 dedup decisions are recomputed" in note
+        assert store.count("dedup") == 0 and store.count("near_dup") == 0
+    with Store.open(path) as store:
+        assert store.notes == []
+
+
+def test_a_layout_4_store_gains_the_scores_column_and_keeps_its_annotations(
     tmp_path: Path,
 ) -> None:
     from pipeline.store import Provenance, table_columns
@@ -129,15 +152,15 @@ def test_a_layout_3_store_gains_the_scores_column_and_keeps_its_annotations(
         )
         for i, p in enumerate(["Power", "Security"])
     ]
-    with Store.open(path) as store:  # written now, then taken back to layout 3
+    with Store.open(path) as store:  # written now, then taken back to layout 4
         store.put("annotations", rows, Provenance("annotate", "2", "sig", "run-1"), "sig")
         store.con.execute("ALTER TABLE annotations DROP COLUMN scores")
-        store.con.execute("UPDATE store_meta SET value = '3' WHERE key = 'layout_version'")
+        store.con.execute("UPDATE store_meta SET value = '4' WHERE key = 'layout_version'")
         before = store.query("SELECT * FROM annotations ORDER BY action_id")
     with Store.open(path) as store:
-        assert store.layout_version() == LAYOUT_VERSION == 4
+        assert store.layout_version() == LAYOUT_VERSION == 5
         (note,) = store.notes
-        assert "from layout 3 to 4" in note and "2 annotations carried over" in note
+        assert "from layout 4 to 5" in note and "2 annotations carried over" in note
         after = store.query("SELECT * FROM annotations ORDER BY action_id")
         assert list(after[0]) == list(table_columns("annotations"))
         assert [{k: v for k, v in r.items() if k != "scores"} for r in after] == before
