@@ -52,7 +52,7 @@ def test_the_shipped_weights_match_the_bundled_examples(embedder: Embedder) -> N
     """Edited examples without refreshed weights would be refitted at every load: run
     `python scripts/eval_annotator.py --write-weights`."""
     with np.load(_data_file("weights.npz")) as w:
-        assert str(w["stamp"]) == fingerprint(training_scenarios(), embedder.name)
+        assert str(w["stamp"]) == fingerprint(training_scenarios(), embedder.model_name)
         assert w["centred_coef"].shape == w["raw_coef"].shape == (10, 384)
 
 

@@ -95,7 +95,8 @@ def training_scenarios() -> list[LabelledScenario]:
 
 
 def fingerprint(scenarios: list[LabelledScenario], embedder_name: str) -> str:
-    """What the weights depend on: the examples, the regularisation and the embedder."""
+    """What the weights depend on: the examples, the regularisation and the embedding model
+    (not its backend: fp32, ONNX and bf16 vectors differ too little to refit for)."""
     blob = json.dumps(
         [[s.id, sorted((v.value, t) for v, t in s.actions.items())] for s in scenarios]
         + [_C, MIN_CONTRAST, embedder_name],
@@ -143,14 +144,14 @@ class ValueClassifier:
         return cls(
             _fit(np.concatenate(xs), y),
             _fit(np.concatenate(cs), y),
-            fingerprint(scenarios, embedder.name),
+            fingerprint(scenarios, embedder.model_name),
         )
 
     @classmethod
     def bundled(cls, embedder: Embedder) -> ValueClassifier:
         """The shipped weights if they match the bundled data, else a fresh fit."""
         scenarios = training_scenarios()
-        stamp = fingerprint(scenarios, embedder.name)
+        stamp = fingerprint(scenarios, embedder.model_name)
         path = _data_file("weights.npz")
         if path.exists():
             with np.load(path) as w:
