@@ -468,5 +468,44 @@ def main() -> None:
         sys.exit(2)
 
 
+@app.command("value-check")
+def value_check_command(
+    src: Annotated[Path, typer.Argument(help="CSV with columns id, action (optional scenario)")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the labelled CSV")],
+    config: ConfigOpt = None,
+    progress: ProgressOpt = None,
+) -> None:
+    """Label the actions of a CSV with the configured value annotators (offline by default):
+    each annotator's value and its probability per value. Bad rows are listed and skipped."""
+    from pipeline.context import RunContext
+    from pipeline.value_check import ValueCheckError, value_check
+
+    _quiet_libraries()
+    settings = _settings(config)
+    if not src.is_file():
+        _fail("input error", f"{src} is not a file")
+    with Store.open(settings.db_path, settings.store) as store:
+        ctx = RunContext(settings=settings, store=store, run_id="value-check")
+        ctx.progress = Progress(progress)
+        try:
+            with ctx.progress.track("value-check", None) as advance:
+                result = value_check(ctx, src, out, progress=advance)
+        except ValueCheckError as err:
+            _fail("input error", str(err))
+    for bad in result.bad:
+        console.print(
+            f"  line {bad.line}: {bad.reason}" + (f" (id {bad.id!r})" if bad.id else ""),
+            highlight=False,
+            soft_wrap=True,
+        )
+    failed = "".join(f"; {a} could not label {n}" for a, n in result.failed.items())
+    console.print(
+        f"{result.written} rows labelled by {', '.join(result.annotators)} -> {out}; "
+        f"{len(result.bad)} bad rows skipped{failed}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 if __name__ == "__main__":
     main()

@@ -1,8 +1,11 @@
 """Stage 7, value annotation: `actions` -> `annotations` (+ `agreement.json`).
 
-Each annotator names the value an action most reflects; an action passes its value check when
-most annotators name the value it was written for. An annotation is reused while the action's
-text, its scenario, the annotator, the prompt and the sampling settings are unchanged.
+Each annotator names the value an action most reflects, with a probability per value where it
+has them (the offline annotator); an action passes its value check when most annotators name the
+value it was written for. The offline annotator reads an action against its scenario's other
+candidates, so for it those candidates' texts are part of the request and of the reuse key. An
+annotation is reused while the action's text, its scenario (and, offline, its candidates), the
+annotator, the prompt and the sampling settings are unchanged.
 """
 
 from __future__ import annotations
@@ -13,12 +16,20 @@ from pipeline.agreement import agreement
 from pipeline.context import SAMPLING, RunContext, start_report
 from pipeline.llm.prompts import annotate_messages
 from pipeline.reuse import digest, plan
+from pipeline.settings import OFFLINE_PREFIX
 from pipeline.text import post_text
-from schemas import Action, Annotation, AnnotationAnswer, LLMRequest
+from schemas import Action, Annotation, AnnotationAnswer, LLMRequest, SchwartzValue
 from schemas.run import StageReport
 
-STAGE, VERSION = "annotate", "2"
+STAGE, VERSION = "annotate", "3"  # 3: per-value scores, offline contrast with candidates
 _CHUNK = 512
+
+
+def score_list(answer: AnnotationAnswer) -> list[float] | None:
+    """The answer's per-value scores in `SchwartzValue` order (a value it gave none gets 0)."""
+    if answer.scores is None:
+        return None
+    return [float(answer.scores.get(v, 0.0)) for v in SchwartzValue]
 
 
 def run(ctx: RunContext) -> StageReport:
@@ -37,12 +48,18 @@ def run(ctx: RunContext) -> StageReport:
         for r in store.query("SELECT scenario_id, title, text FROM scenarios")
     }
     actions = {a.action_id: a for a in store.load(Action, order="action_id")}
+    candidates: dict[str, list[str]] = {}
+    for a in actions.values():
+        candidates.setdefault(a.scenario_id, []).append(a.text)
+    candidates = {k: sorted(v) for k, v in candidates.items()}
     wanted: dict[tuple[str, str], str] = {}
     for action in actions.values():
         scenario = scenarios.get(action.scenario_id, "")
         for annotator in annotators:
+            # Only the offline annotator reads the candidates; a model's key stays as it was.
+            extra = candidates[action.scenario_id] if annotator.startswith(OFFLINE_PREFIX) else []
             wanted[action.action_id, annotator] = digest(
-                action.text, action.value, scenario, annotator
+                action.text, action.value, scenario, annotator, *extra
             )
     todo = plan(wanted, store.stored("annotations"), report.signature)
     report.removed = store.delete_keys("annotations", todo.stale)
@@ -52,11 +69,14 @@ def run(ctx: RunContext) -> StageReport:
     pending: list[tuple[Action, LLMRequest, str]] = []
     for action_id, annotator in todo.todo:
         action = actions[action_id]
+        payload: dict[str, object] = {"action": action.text, "scenario_id": action.scenario_id}
+        if annotator.startswith(OFFLINE_PREFIX):
+            payload["candidates"] = candidates[action.scenario_id]
         request = ctx.llm.request(
             "annotate",
             annotator,
             annotate_messages(scenarios.get(action.scenario_id, ""), action.text, ctx.settings.pii),
-            {"action": action.text, "scenario_id": action.scenario_id},
+            payload,
         )
         pending.append((action, request, wanted[action_id, annotator]))
     ctx.llm.prepare([r for _, r, _ in pending])
@@ -82,6 +102,7 @@ def run(ctx: RunContext) -> StageReport:
                         predicted_value=answer.value.value,
                         agrees=answer.value.value == action.value,
                         request_id=request.request_id,
+                        scores=score_list(answer),
                     )
                 )
                 inputs.append(key_inputs)

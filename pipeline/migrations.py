@@ -152,4 +152,41 @@ def _v3_to_v4(store: Store) -> list[str]:
     ]
 
 
-MIGRATIONS: dict[int, Callable[[Store], list[str]]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
+def _v4_to_v5(store: Store) -> list[str]:
+    """Layout 4 -> 5: `annotations` gains `scores` (an annotator's probability per value),
+    null for every stored annotation. Rebuilt like `posts` in 2 -> 3 (the column goes before
+    the provenance columns); the rows are copied as they are, and the annotate stage's new
+    version recomputes them on the next build. A store already at the new columns (coming from
+    layout 1) has nothing to do."""
+    from pipeline.store import StoreSchemaError, table_columns
+
+    con = store.con
+    current = list(table_columns("annotations"))
+    existing = store._existing().get("annotations")
+    if existing is None or existing == current:
+        return []
+    old = [c for c in current if c != "scores"]
+    if existing != old:
+        raise StoreSchemaError(
+            f"table 'annotations' has columns {existing}, layout 4 has {old}: the store is "
+            "damaged; move it aside and rebuild (model answers are in its llm_cache table)"
+        )
+    con.execute("CREATE TABLE annotations_layout4 AS SELECT * FROM annotations")
+    con.execute("DROP TABLE annotations")
+    store._create_tables()
+    names = ", ".join(f'"{c}"' for c in old)
+    con.execute(f"INSERT INTO annotations ({names}) SELECT {names} FROM annotations_layout4")
+    con.execute("DROP TABLE annotations_layout4")
+    n = store.count("annotations")
+    return [
+        f"store migrated from layout 4 to 5: annotations gained a 'scores' column ({n} "
+        "annotations carried over; the next build annotates again, with scores)"
+    ]
+
+
+MIGRATIONS: dict[int, Callable[[Store], list[str]]] = {
+    1: _v1_to_v2,
+    2: _v2_to_v3,
+    3: _v3_to_v4,
+    4: _v4_to_v5,
+}

@@ -8,6 +8,7 @@ from functools import cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic.json_schema import SkipJsonSchema
 
 from schemas.values import SchwartzValue
 
@@ -33,8 +34,12 @@ class ActionAnswer(BaseModel):
 
 
 class AnnotationAnswer(BaseModel):
+    # `scores` (a probability per value) comes from annotators that have them (the offline
+    # one); it is left out of the schema sent to models (a comment, not a docstring, for the
+    # same reason), so their prompt version and cached answers stay valid.
     model_config = ConfigDict(extra="forbid")
     value: SchwartzValue = Field(description="The value the action most reflects")
+    scores: SkipJsonSchema[dict[SchwartzValue, float] | None] = None
 
 
 def _all_required(schema: dict[str, Any]) -> None:

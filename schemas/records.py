@@ -186,6 +186,9 @@ class Annotation(BaseModel):
     predicted_value: str | None
     agrees: bool | None
     request_id: str
+    # The annotator's probability per value, in `SchwartzValue` order (Self-Direction first),
+    # where it has them (the offline annotator); None for an annotator that names one value.
+    scores: list[float] | None = None
 
 
 class Question(BaseModel):

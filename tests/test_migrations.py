@@ -96,7 +96,7 @@ def test_a_layout_2_store_gains_the_removed_column_and_keeps_its_posts(tmp_path:
         store.con.execute("UPDATE store_meta SET value = '2' WHERE key = 'layout_version'")
         before = store.query("SELECT * FROM posts ORDER BY post_id")
     with Store.open(path) as store:
-        assert store.layout_version() == LAYOUT_VERSION == 4
+        assert store.layout_version() == LAYOUT_VERSION
         (note,) = store.notes
         assert "from layout 2 to 3" in note and "2 posts carried over" in note
         assert list(store.query("SELECT * FROM posts LIMIT 1")[0]) == list(table_columns("posts"))
@@ -130,6 +130,41 @@ def test_a_layout_3_store_recomputes_its_dedup_decisions(tmp_path: Path) -> None
         (note,) = store.notes
         assert "from layout 3 to 4" in note and "1 dedup decisions are recomputed" in note
         assert store.count("dedup") == 0 and store.count("near_dup") == 0
+    with Store.open(path) as store:
+        assert store.notes == []
+
+
+def test_a_layout_4_store_gains_the_scores_column_and_keeps_its_annotations(
+    tmp_path: Path,
+) -> None:
+    from pipeline.store import Provenance, table_columns
+    from schemas import Annotation
+
+    path = tmp_path / "valact.duckdb"
+    rows = [
+        Annotation(
+            action_id=f"a{i}",
+            annotator="offline/minilm-values",
+            value="Power",
+            predicted_value=p,
+            agrees=p == "Power",
+            request_id=f"r{i}",
+        )
+        for i, p in enumerate(["Power", "Security"])
+    ]
+    with Store.open(path) as store:  # written now, then taken back to layout 4
+        store.put("annotations", rows, Provenance("annotate", "2", "sig", "run-1"), "sig")
+        store.con.execute("ALTER TABLE annotations DROP COLUMN scores")
+        store.con.execute("UPDATE store_meta SET value = '4' WHERE key = 'layout_version'")
+        before = store.query("SELECT * FROM annotations ORDER BY action_id")
+    with Store.open(path) as store:
+        assert store.layout_version() == LAYOUT_VERSION == 5
+        (note,) = store.notes
+        assert "from layout 4 to 5" in note and "2 annotations carried over" in note
+        after = store.query("SELECT * FROM annotations ORDER BY action_id")
+        assert list(after[0]) == list(table_columns("annotations"))
+        assert [{k: v for k, v in r.items() if k != "scores"} for r in after] == before
+        assert [a.scores for a in store.load(Annotation)] == [None, None]
     with Store.open(path) as store:
         assert store.notes == []
 

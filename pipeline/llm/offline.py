@@ -3,8 +3,9 @@
 - judges: scored rules over the post, a decision-focused and a context-focused judge and a
   tiebreaker on both scores (`pipeline.llm.offline_judge`);
 - generators: TEMPLATE actions — placeholders, flagged as such everywhere they surface;
-- annotator: MiniLM similarity between the action and each value's prototype (description
-  plus short first-person exemplars).
+- annotator: a classifier on MiniLM embeddings giving a probability per value, reading an
+  action against its scenario's other candidates when the request carries them
+  (`pipeline.llm.offline_annotator`).
 """
 
 from __future__ import annotations
@@ -15,17 +16,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from pipeline.llm.offline_annotator import VALUES, ValueClassifier, scores_dict
 from pipeline.llm.offline_judge import JUDGE_VERSION, JUDGES
 from pipeline.llm.service import BackendError, Completion
 from pipeline.settings import OFFLINE_PREFIX
-from schemas import VALUE_DESCRIPTIONS, VALUE_EXEMPLARS, LLMRequest, SchwartzValue
+from schemas import LLMRequest, SchwartzValue
 
 if TYPE_CHECKING:
     from pipeline.context import RunContext
 
 # Part of every offline request's prompt version: bump it when the rules, templates or value
-# prototypes change, so stored offline answers are recomputed.
-OFFLINE_VERSION = f"1+judge-{JUDGE_VERSION}"
+# prototypes change, so stored offline answers are recomputed. 2: the annotator is a classifier
+# with per-value scores and scenario contrast.
+OFFLINE_VERSION = f"2+judge-{JUDGE_VERSION}"
 
 _TITLE_LEAD = re.compile(
     r"^(aita|wibta|am i (the )?(asshole|wrong)|would i be (the )?(asshole|wrong)|should i|"
@@ -102,13 +105,18 @@ class OfflineBackend:
 
     def __init__(self, ctx: RunContext) -> None:
         self.ctx = ctx
-        self._value_vecs: np.ndarray | None = None
+        self._classifier: ValueClassifier | None = None
         self._memo: dict[str, np.ndarray] = {}
 
     def prepare(self, requests: list[LLMRequest]) -> None:
-        """Embed all pending annotation actions in one batch instead of one by one."""
-        texts = sorted({r.payload["action"] for r in requests if r.task == "annotate"})
-        texts = [t for t in texts if t not in self._memo]
+        """Embed all pending annotation actions and their candidates in one batch instead of
+        one by one."""
+        wanted: set[str] = set()
+        for r in requests:
+            if r.task == "annotate":
+                wanted.add(r.payload["action"])
+                wanted.update(r.payload.get("candidates") or ())
+        texts = sorted(t for t in wanted if t not in self._memo)
         if texts:
             self._memo.update(zip(texts, self.ctx.embedder.encode(texts), strict=True))
 
@@ -129,26 +137,25 @@ class OfflineBackend:
                 for v in p["values"]
             }
         elif request.task == "annotate" and kind == "minilm-values":
-            answer = {"value": self._nearest_value(p["action"])}
+            probs = self.value_scores(p["action"], p.get("candidates") or [])
+            answer = {"value": VALUES[int(np.argmax(probs))].value, "scores": scores_dict(probs)}
         else:
             raise BackendError(
                 f"offline backend has no model {request.model!r} for task {request.task!r}"
             )
         return Completion(content=json.dumps(answer))
 
-    def _nearest_value(self, action: str) -> str:
-        values = list(VALUE_DESCRIPTIONS)
-        if self._value_vecs is None:  # each value's prototype: mean of description + exemplars
-            protos = []
-            for v in values:
-                vecs = self.ctx.embedder.encode(
-                    [f"{v.value}: {VALUE_DESCRIPTIONS[v]}", *VALUE_EXEMPLARS[v]]
-                )
-                centre = vecs.mean(axis=0)
-                protos.append(centre / np.linalg.norm(centre))
-            self._value_vecs = np.asarray(protos, dtype=np.float32)
-        vec = self._memo.pop(action, None)
-        if vec is None:
-            vec = self.ctx.embedder.encode([action])[0]
-        sims = self._value_vecs @ vec
-        return values[int(np.argmax(sims))].value
+    def _vectors(self, texts: list[str]) -> np.ndarray:
+        missing = sorted({t for t in texts if t not in self._memo})
+        if missing:
+            self._memo.update(zip(missing, self.ctx.embedder.encode(missing), strict=True))
+        return np.stack([self._memo[t] for t in texts])
+
+    def value_scores(self, action: str, candidates: list[str]) -> np.ndarray:
+        """A probability per value (in `SchwartzValue` order) for `action`, read against its
+        scenario's `candidates` (its own text among them) when there are enough."""
+        if self._classifier is None:
+            self._classifier = ValueClassifier.bundled(self.ctx.embedder)
+        vec = self._vectors([action])[0]
+        others = self._vectors(list(dict.fromkeys([action, *candidates]))) if candidates else None
+        return self._classifier.proba(vec, others)
