@@ -103,11 +103,12 @@ def agreement(annotations: list[Annotation]) -> dict[str, Any]:
         truth = [a.value for a in answered]
         said = [a.predicted_value for a in answered]
 
-        def kappa_of(idx: np.ndarray, truth: list = truth, said: list = said) -> float | None:
-            t, p = [truth[i] for i in idx], [said[i] for i in idx]
-            if len(set(t) | set(p)) < 2:
-                return None
-            return float(cohen_kappa_score(t, p))
+        xt, xs, k = _coded(truth, said)
+
+        def kappa_of(
+            idx: np.ndarray, xt: np.ndarray = xt, xs: np.ndarray = xs, k: int = k
+        ) -> float | None:
+            return _kappa_codes(xt[idx], xs[idx], k)
 
         kappa = None
         if len({a.value for a in answered} | {a.predicted_value for a in answered}) > 1:
@@ -139,15 +140,16 @@ def agreement(annotations: list[Annotation]) -> dict[str, Any]:
         [rows[i].predicted_value if i in rows else None for i in action_ids]
         for _, rows in sorted(by_annotator.items())
     ]
+    coded = np.array([[_INDEX.get(v or "", np.nan) for v in row] for row in raters], dtype=float)
     result["krippendorff_alpha_with_intended"] = _alpha(raters)
     result["krippendorff_alpha_with_intended_ci"] = (
-        bootstrap_ci(len(action_ids), lambda idx: _alpha([[r[i] for i in idx] for r in raters]))
+        bootstrap_ci(len(action_ids), lambda idx: _alpha_codes(coded[:, idx]))
         if result["krippendorff_alpha_with_intended"] is not None
         else None
     )
     result["krippendorff_alpha_annotators"] = _alpha(raters[1:]) if len(raters) > 2 else None
     result["krippendorff_alpha_annotators_ci"] = (
-        bootstrap_ci(len(action_ids), lambda idx: _alpha([[r[i] for i in idx] for r in raters[1:]]))
+        bootstrap_ci(len(action_ids), lambda idx: _alpha_codes(coded[1:, idx]))
         if result["krippendorff_alpha_annotators"] is not None
         else None
     )
@@ -172,16 +174,19 @@ def confusion(truth: list[str], said: list[str | None]) -> dict[str, Any]:
 
 def _fleiss(rows: list[list[str | None]]) -> float | None:
     """Fleiss' kappa (statsmodels) over the units every rater answered; None if undefined."""
+
+    coded = np.array([[_INDEX.get(v or "", -1) for v in r] for r in rows], dtype=int)
+    return _fleiss_codes(coded)
+
+
+def _fleiss_codes(coded: np.ndarray) -> float | None:
+    """Fleiss' kappa of coded raters (rows) x units (columns, -1: no answer)."""
     from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
 
-    units = [
-        [_INDEX[r[i]] for r in rows]  # type: ignore[index]
-        for i in range(len(rows[0]) if rows else 0)
-        if all(r[i] in _INDEX for r in rows)
-    ]
-    if len(units) < 2 or len({c for u in units for c in u}) < 2:
+    units = coded[:, (coded >= 0).all(axis=0)].T
+    if len(units) < 2 or len(np.unique(units)) < 2:
         return None
-    table, _ = aggregate_raters(np.array(units), n_cat=len(LABELS))
+    table, _ = aggregate_raters(units, n_cat=len(LABELS))
     with np.errstate(all="ignore"):
         k = float(fleiss_kappa(table, method="fleiss"))
     return None if math.isnan(k) else round(k, 4)
@@ -189,44 +194,57 @@ def _fleiss(rows: list[list[str | None]]) -> float | None:
 
 def fleiss(rows: list[list[str | None]]) -> tuple[float | None, list[float] | None]:
     """Fleiss' kappa of raters (rows) x units (columns) and its bootstrap interval."""
-    k = _fleiss(rows)
+    coded = np.array([[_INDEX.get(v or "", -1) for v in r] for r in rows], dtype=int)
+    k = _fleiss_codes(coded)
     if k is None:
         return None, None
-    n = len(rows[0])
-    return k, bootstrap_ci(n, lambda idx: _fleiss([[r[i] for i in idx] for r in rows]))
+    return k, bootstrap_ci(coded.shape[1], lambda idx: _fleiss_codes(coded[:, idx]))
 
 
-def _kappa_pair(a: list[Any], b: list[Any]) -> float | None:
-    from sklearn.metrics import cohen_kappa_score
+def _kappa_codes(x: np.ndarray, y: np.ndarray, k: int) -> float | None:
+    """Cohen's kappa of two coded raters from their k x k table (statsmodels'; the same value
+    as scikit-learn's, a hundred times faster, which the bootstrap's resamples need)."""
+    from statsmodels.stats.inter_rater import cohens_kappa
 
-    if len(a) < 2 or len(set(a) | set(b)) < 2:
+    if len(x) < 2 or len(np.union1d(x, y)) < 2:
         return None
+    table = np.bincount(x * k + y, minlength=k * k).reshape(k, k)
     with np.errstate(all="ignore"):
-        k = float(cohen_kappa_score(a, b))
-    return None if math.isnan(k) else round(k, 4)
+        value = float(cohens_kappa(table, return_results=False))
+    return None if math.isnan(value) else round(value, 4)
 
 
-def kappa_block(a: list[Any], b: list[Any]) -> dict[str, Any]:
+def _coded(a: list[Any], b: list[Any]) -> tuple[np.ndarray, np.ndarray, int]:
+    codes = {c: i for i, c in enumerate(sorted({str(v) for v in [*a, *b]}))}
+    return (
+        np.array([codes[str(v)] for v in a], dtype=int),
+        np.array([codes[str(v)] for v in b], dtype=int),
+        max(len(codes), 1),
+    )
+
+
+def kappa_block(a: list[Any], b: list[Any], with_alpha: bool = True) -> dict[str, Any]:
     """Two raters over the same units: how many, percent agreement (Wilson interval), Cohen's
-    kappa and Krippendorff's alpha (bootstrap intervals)."""
+    kappa and (unless `with_alpha` is off: breakdowns skip it, each bootstrap costs seconds
+    on a large release) Krippendorff's alpha, with bootstrap intervals."""
     n = len(a)
     same = sum(x == y for x, y in zip(a, b, strict=True))
-    codes = {c: i for i, c in enumerate(sorted({str(x) for x in [*a, *b]}))}
-    rows = [[codes[str(x)] for x in a], [codes[str(y)] for y in b]]
+    xa, xb, k = _coded(a, b)
 
     def alpha_of(idx: np.ndarray) -> float | None:
-        return _alpha_codes(np.array([[r[i] for i in idx] for r in rows], dtype=float))
+        return _alpha_codes(np.stack([xa[idx], xb[idx]]).astype(float))
 
-    kappa = _kappa_pair(a, b)
-    alpha = alpha_of(np.arange(n))
+    def kappa_of(idx: np.ndarray) -> float | None:
+        return _kappa_codes(xa[idx], xb[idx], k)
+
+    kappa = kappa_of(np.arange(n))
+    alpha = alpha_of(np.arange(n)) if with_alpha else None
     return {
         "items": n,
         "percent_agreement": round(same / n, 4) if n else None,
         "percent_agreement_ci": wilson(same, n),
         "cohen_kappa": kappa,
-        "cohen_kappa_ci": None
-        if kappa is None
-        else bootstrap_ci(n, lambda idx: _kappa_pair([a[i] for i in idx], [b[i] for i in idx])),
+        "cohen_kappa_ci": None if kappa is None else bootstrap_ci(n, kappa_of),
         "krippendorff_alpha": alpha,
         "krippendorff_alpha_ci": None if alpha is None else bootstrap_ci(n, alpha_of),
     }
@@ -272,7 +290,9 @@ def breakdown(annotations: list[Annotation], group_of: dict[str, str]) -> dict[s
         for a in rows:
             by_name[a.annotator].append(a)
         for name, mine in sorted(by_name.items()):
-            block = kappa_block([a.value for a in mine], [a.predicted_value for a in mine])
+            block = kappa_block(
+                [a.value for a in mine], [a.predicted_value for a in mine], with_alpha=False
+            )
             per[name] = {
                 "answered": block["items"],
                 "accuracy": block["percent_agreement"],
