@@ -18,3 +18,5 @@ def test_the_release_has_a_self_contained_report_with_its_plots(tmp_path: Path) 
     assert "http://" not in page and "https://" not in page and 'src="/' not in page
     assert "<script" not in page and "<link" not in page
     assert "Drop reasons per stage" in page
+    card = (Path(summary.release_dir or "") / "README.md").read_text()
+    assert '"select the value"' in card and "judge panel" in card and "report.html" in card
