@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 import zstandard
 
+from bench import embeddings, funnel
 from pipeline.dedup import near_duplicates
 from pipeline.sources.dumps import decode, read_lines
-from pipeline.text import post_text
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "reddit-dev" / "reddit-api-submissions-AmITheDevil-2023-07.ndjson"
@@ -360,27 +360,6 @@ def bench_near_dup(n: int = 6_000) -> None:
     )
 
 
-def bench_embeddings(n: int = 256) -> None:
-    """MiniLM posts/s on this CPU, batched (as dedup does) vs one at a time."""
-    from pipeline.embeddings import Embedder
-
-    texts = [post_text(r.get("title", ""), r.get("selftext", ""))[:2000] for r in _records()]
-    texts = (texts * (n // max(len(texts), 1) + 1))[:n]
-    e = Embedder()
-    e.encode(texts[:4])
-    t0 = time.perf_counter()
-    e.encode(texts)
-    batched = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    for t in texts[:64]:
-        e.encode([t])
-    single = (time.perf_counter() - t0) / 64 * n
-    print(
-        f"embeddings: batched {n / batched:,.1f} posts/s; baseline one-by-one "
-        f"{n / single:,.1f} posts/s; ratio {single / batched:.1f}x faster"
-    )
-
-
 def bench_store_stages(n_posts: int = 100_000) -> None:
     """ingest + prefilter into DuckDB (posts/s end to end) vs the bare reader on the same file."""
     from pipeline import ingest, prefilter
@@ -659,7 +638,8 @@ BENCHMARKS = {
     "rebuild": bench_rebuild,
     "dumps": bench_dumps,
     "near_dup": bench_near_dup,
-    "embeddings": bench_embeddings,
+    "embeddings": embeddings.run,
+    "funnel": funnel.run,
     "llm_throughput": bench_llm_throughput,
     "generation_modes": bench_generation_modes,
     "store_stages": bench_store_stages,

@@ -238,8 +238,11 @@ DROP_QUERIES = {
     "ingest_rejects": "SELECT reason, source_file || ':' || line_no AS item, detail "
     "FROM ingest_rejects",
     "prefilter": "SELECT reason, post_id AS item, detail FROM prefilter WHERE NOT keep",
-    "dedup": "SELECT reason, post_id AS item, 'duplicate of ' || duplicate_of AS detail "
-    "FROM dedup WHERE NOT keep",
+    "dedup": "SELECT reason, post_id AS item, 'duplicate of ' || duplicate_of || "
+    "coalesce(' (similarity ' || similarity || ')', '') AS detail FROM dedup WHERE NOT keep",
+    "near_dup": "SELECT reason, post_id AS item, 'duplicate of ' || duplicate_of || "
+    "' (cosine ' || cosine || ', Jaccard ' || jaccard || ')' AS detail "
+    "FROM near_dup WHERE NOT keep",
     "judge_panel": "SELECT reason, post_id AS item, array_to_string(votes, ', ') AS detail "
     "FROM judge_panel WHERE NOT keep",
     "llm_failures": "SELECT reason, item_key AS item, task || ' ' || model || ', failed in ' "

@@ -35,9 +35,7 @@ class RunContext:
         if self._embedder is None:
             from pipeline.embeddings import Embedder
 
-            self._embedder = Embedder(
-                self.settings.dedup.embedding_model, self.settings.dedup.batch_size
-            )
+            self._embedder = Embedder.from_settings(self.settings)
         return self._embedder
 
     @property

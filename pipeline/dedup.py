@@ -1,59 +1,82 @@
-"""Stage 3, dedup: kept `prefilter` posts -> `dedup` (+ cached `embeddings`).
+"""Stage 3, dedup: kept `prefilter` posts -> `dedup` (+ cached `minhashes`), no model.
 
-Three checks, cheapest first, each against every earlier post, oldest first: a crosspost of a
-known post, an exact duplicate (normalised text hash), then a near duplicate (MiniLM cosine >=
-threshold). The earliest post of a group is the one kept.
+The cheap half of the funnel, run on every post, oldest first, each post against every earlier
+one: a crosspost of a known post, the same title and body (normalised text hash), the same body
+under any title (when the body has `dedup.min_body_words`; an empty or `[removed]` body never
+matches), then the same text with light edits (word-shingle Jaccard of the whole compared text
+at `dedup.jaccard_threshold`, found through MinHash LSH, so no pair search). The earliest post
+of a group is kept. A kept post also records its earlier kept neighbours with a lower Jaccard
+(at least `dedup.pair_jaccard`): the candidate walk (`pipeline.judge`, `pipeline.near_dup`)
+compares a candidate with them by embedding too, so a repost is caught without embedding
+every post of the pool.
 
 A decision depends only on the posts before it, so stored decisions are reused up to the first
-post whose inputs changed (or the first new post) and recomputed from there on. Vectors are
-cached by the hash of the text embedded, so a changed threshold re-embeds nothing.
+post whose inputs changed (or the first new post) and recomputed from there on. Signatures are
+cached by the hash of the text compared, so a changed threshold recomputes no MinHash.
 """
 
 from __future__ import annotations
 
 import bisect
-import hashlib
 
 import numpy as np
 
 from pipeline.context import RunContext, start_report
+from pipeline.near_dup import (
+    Compared,
+    NeighbourIndex,
+    compared,
+    jaccard,
+    minhash_method,
+    minhashes,
+    same_body_key,
+    shingles,
+)
 from pipeline.reuse import digest
-from pipeline.store import Provenance
-from pipeline.text import content_hash, post_text
-from schemas import DedupDecision, Embedding, Post
+from pipeline.settings import DedupSettings
+from pipeline.store import Provenance, Store
+from pipeline.text import content_hash
+from schemas import DedupDecision, MinHashSignature, Post
 from schemas.run import StageReport
 
-STAGE, VERSION = "dedup", "2"
+STAGE, VERSION = "dedup", "3"
 CHUNK = 4_096
+# What the stage's decisions depend on (the walk's cosine settings are not among them).
+SETTINGS = (
+    "dedup.near_dup",
+    "dedup.jaccard_threshold",
+    "dedup.pair_jaccard",
+    "dedup.min_body_words",
+    "dedup.shingle_words",
+    "dedup.num_perm",
+    "dedup.max_chars",
+)
 
 
-def embed_posts(ctx: RunContext, posts: list[Post], prov: Provenance) -> np.ndarray:
-    """Vectors for posts, each text embedded once ever and cached in `embeddings`."""
-    embedder, store = ctx.embedder, ctx.store
-    max_chars = ctx.settings.dedup.max_chars
-    texts = [post_text(p.title, p.selftext)[:max_chars] for p in posts]
-    shas = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
-    cached = {
-        r["text_sha"]: r["vector"]
+def signatures(
+    store: Store, keys: dict[str, set[bytes]], s: DedupSettings, prov: Provenance
+) -> tuple[dict[str, np.ndarray], int]:
+    """MinHash per compared-text hash, each computed once ever (cached in `minhashes`); also
+    how many were computed now."""
+    method = minhash_method(s)
+    out = {
+        r["text_sha"]: np.asarray(r["hashvalues"], dtype=np.uint32)
         for r in store.query(
-            "SELECT text_sha, vector FROM embeddings WHERE model = ? "
+            "SELECT text_sha, hashvalues FROM minhashes WHERE method = ? "
             "AND text_sha IN (SELECT unnest(?))",
-            [embedder.name, sorted(set(shas))],
+            [method, sorted(keys)],
         )
     }
-    missing = {sha: text for sha, text in zip(shas, texts, strict=True) if sha not in cached}
+    missing = sorted(k for k in keys if k not in out)
     if missing:
-        with ctx.progress.track("dedup: embedding", len(missing)) as advance:
-            vecs = embedder.encode(list(missing.values()), advance)
+        sigs = minhashes([keys[k] for k in missing], s)
         rows = [
-            Embedding(text_sha=sha, model=embedder.name, vector=v.tolist())
-            for sha, v in zip(missing, vecs, strict=True)
+            MinHashSignature(text_sha=k, method=method, hashvalues=[int(x) for x in sig])
+            for k, sig in zip(missing, sigs, strict=True)
         ]
-        store.put("embeddings", rows, prov, list(missing))
-        cached.update(zip(missing, vecs, strict=True))
-    if not posts:
-        return np.zeros((0, 0), np.float32)
-    return np.asarray([cached[sha] for sha in shas], dtype=np.float32)
+        store.put("minhashes", rows, prov, missing, fresh=True)
+        out.update(zip(missing, sigs, strict=True))
+    return out, len(missing)
 
 
 def near_duplicates(
@@ -97,14 +120,8 @@ def near_duplicates(
 
 def run(ctx: RunContext) -> StageReport:
     s, store = ctx.settings, ctx.store
-    report = start_report(
-        ctx,
-        STAGE,
-        VERSION,
-        "dedup.near_dup_threshold",
-        "dedup.max_chars",
-        extra=(ctx.embedder.name,),
-    )
+    d = s.dedup
+    report = start_report(ctx, STAGE, VERSION, *SETTINGS)
     prov = ctx.provenance(report)
     # The stage's input, in decision order: each post with what its decision depends on.
     seq = store.con.execute(
@@ -133,20 +150,30 @@ def run(ctx: RunContext) -> StageReport:
             first = 0
     store.delete_keys("dedup", stale | set(ids[first:]))
     report.removed, report.skipped = len(stale), first
-    hashes = {  # the first post of each text among those not dropped as exact or crosspost
-        r["content_hash"]: r["post_id"]
-        for r in store.query(
-            "SELECT content_hash, post_id FROM dedup WHERE keep OR reason = 'near_duplicate'"
-        )
-    }
-    kept = store.keys("dedup", "keep")
-    kept_ids = [pid for pid in ids[:first] if pid in kept]
-    kept_posts = {
-        p.post_id: p
-        for p in store.load(Post, where="post_id IN (SELECT unnest(?))", params=[kept_ids])
-    }
-    kept_vecs = embed_posts(ctx, [kept_posts[i] for i in kept_ids], prov)
-    threshold = s.dedup.near_dup_threshold
+    # What the decisions so far leave for later posts to match: the first post of each text
+    # and of each body, and the kept posts' signatures in the LSH index.
+    hashes: dict[str, str] = {}
+    bodies: dict[str, str] = {}
+    body_of: dict[str, str] = {}  # kept post -> the hash of its compared text
+    for r in store.query(
+        "SELECT post_id, content_hash, body_sha, body_words, keep, reason FROM dedup "
+        "WHERE keep OR reason IN ('near_duplicate', 'same_body') ORDER BY post_id"
+    ):
+        hashes.setdefault(r["content_hash"], r["post_id"])
+        if r["body_words"] >= d.min_body_words and r["reason"] != "same_body":
+            bodies.setdefault(r["body_sha"], r["post_id"])
+        if r["keep"]:
+            body_of[r["post_id"]] = r["body_sha"]
+    index = NeighbourIndex(d)
+    if d.near_dup and body_of:
+        method = minhash_method(d)
+        for post_id, values in store.con.execute(
+            "SELECT d.post_id, m.hashvalues FROM dedup d JOIN minhashes m "
+            "ON m.text_sha = d.body_sha AND m.method = ? WHERE d.keep ORDER BY d.post_id",
+            [method],
+        ).fetchall():
+            index.add(post_id, np.asarray(values, dtype=np.uint32))
+    computed = 0
     for start in range(first, len(ids), CHUNK):
         chunk = store.load(
             Post,
@@ -154,59 +181,97 @@ def run(ctx: RunContext) -> StageReport:
             params=[ids[start : start + CHUNK]],
             order="created_utc, post_id",
         )
+        texts = {p.post_id: compared(p.title, p.selftext, d) for p in chunk}
+        sets = {pid: shingles(c.words, d.shingle_words) for pid, c in texts.items()}
+        sigs: dict[str, np.ndarray] = {}
+        if d.near_dup:
+            by_sha = {c.sha: sets[pid] for pid, c in texts.items()}
+            sigs, n = signatures(store, by_sha, d, prov)
+            computed += n
         decisions: list[DedupDecision] = []
-        survivors: list[Post] = []
-        survivor_hash: dict[str, str] = {}
-        for offset, post in enumerate(chunk):  # crossposts and exact duplicates need no model
+        for offset, post in enumerate(chunk):
+            c = texts[post.post_id]
             h = content_hash(post.title, post.selftext)
+            body = same_body_key(c, d)
+
+            def decision(
+                keep: bool,
+                reason: str | None = None,
+                other: str | None = None,
+                sim: float | None = None,
+                neighbours: tuple[tuple[str, float], ...] = (),
+                post: Post = post,
+                h: str = h,
+                c: Compared = c,
+            ) -> DedupDecision:
+                return DedupDecision(
+                    post_id=post.post_id,
+                    content_hash=h,
+                    keep=keep,
+                    reason=reason,
+                    duplicate_of=other,
+                    similarity=None if sim is None else round(sim, 4),
+                    body_sha=c.sha,
+                    body_words=c.body_words,
+                    neighbours=[n for n, _ in neighbours],
+                    neighbour_jaccard=[round(j, 4) for _, j in neighbours],
+                )
+
             parent = post.crosspost_parent
             if parent and seq[start + offset][3]:  # its parent is a known post
-                decisions.append(_drop(post, h, "crosspost", parent, None))
-            elif h in hashes:
-                decisions.append(_drop(post, h, "exact_duplicate", hashes[h], 1.0))
-            else:
-                hashes[h] = post.post_id
-                survivor_hash[post.post_id] = h
-                survivors.append(post)
-        vecs = embed_posts(ctx, survivors, prov)
-        if not len(kept_vecs):  # the model's dimension is known once it has embedded something
-            kept_vecs = np.zeros((0, vecs.shape[1] if vecs.ndim == 2 else 0), np.float32)
-        matches = near_duplicates(vecs, kept_vecs, threshold)
-        for post, (match, sim) in zip(survivors, matches, strict=True):
-            h = survivor_hash[post.post_id]
-            if match >= 0:
-                other = (
-                    kept_ids[match]
-                    if match < len(kept_ids)
-                    else survivors[match - len(kept_ids)].post_id
-                )
-                decisions.append(_drop(post, h, "near_duplicate", other, sim))
-            else:
-                decisions.append(
-                    DedupDecision(
-                        post_id=post.post_id,
-                        content_hash=h,
-                        keep=True,
-                        reason=None,
-                        duplicate_of=None,
-                        similarity=None,
-                    )
-                )
-        new_kept = [i for i, (match, _) in enumerate(matches) if match < 0]
-        kept_ids += [survivors[i].post_id for i in new_kept]
-        kept_vecs = np.vstack([kept_vecs, vecs[new_kept]]) if new_kept else kept_vecs
-        store.put("dedup", decisions, prov, [inputs[d.post_id] for d in decisions])
-        report.tally([(d.keep, d.reason) for d in decisions])
+                decisions.append(decision(False, "crosspost", parent))
+                continue
+            if h in hashes:
+                decisions.append(decision(False, "exact_duplicate", hashes[h], 1.0))
+                continue
+            hashes[h] = post.post_id
+            if body and body in bodies:
+                decisions.append(decision(False, "same_body", bodies[body], 1.0))
+                continue
+            if body:
+                bodies[body] = post.post_id
+            near: list[tuple[str, float]] = []
+            if d.near_dup:
+                sig = sigs[c.sha]
+                near = index.query(sig)
+                match = _text_match(store, sets[post.post_id], near, sets, d)
+                if match is not None:
+                    decisions.append(decision(False, "near_duplicate", match[0], match[1]))
+                    continue
+                index.add(post.post_id, sig)
+            decisions.append(decision(True, neighbours=tuple(near)))
+        store.put("dedup", decisions, prov, [inputs[x.post_id] for x in decisions])
+        report.tally([(x.keep, x.reason) for x in decisions])
     report.inputs = len(ids)
+    if d.near_dup:
+        report.notes.append(
+            f"MinHash: {computed} signatures computed, the rest cached; "
+            f"{len(index.signatures)} kept posts indexed"
+        )
     return report
 
 
-def _drop(post: Post, h: str, reason: str, other: str, sim: float | None) -> DedupDecision:
-    return DedupDecision(
-        post_id=post.post_id,
-        content_hash=h,
-        keep=False,
-        reason=reason,
-        duplicate_of=other,
-        similarity=None if sim is None else round(sim, 4),
-    )
+def _text_match(
+    store: Store,
+    mine: set[bytes],
+    near: list[tuple[str, float]],
+    sets: dict[str, set[bytes]],
+    d: DedupSettings,
+) -> tuple[str, float] | None:
+    """The earliest-ranked neighbour whose exact Jaccard reaches `jaccard_threshold`. Only
+    neighbours whose MinHash estimate comes near it are checked (their text is read)."""
+    close = [n for n, est in near if est >= d.jaccard_threshold - 0.15]
+    if not close:
+        return None
+    other_sets = {n: sets[n] for n in close if n in sets}
+    need = [n for n in close if n not in other_sets]
+    if need:
+        for p in store.load(Post, where="post_id IN (SELECT unnest(?))", params=[need]):
+            c = compared(p.title, p.selftext, d)
+            other_sets[p.post_id] = shingles(c.words, d.shingle_words)
+    best: tuple[str, float] | None = None
+    for n in close:
+        j = jaccard(mine, other_sets[n])
+        if j >= d.jaccard_threshold and (best is None or j > best[1]):
+            best = (n, j)
+    return best

@@ -134,4 +134,22 @@ def _v2_to_v3(store: Store) -> list[str]:
     ]
 
 
-MIGRATIONS: dict[int, Callable[[Store], list[str]]] = {1: _v1_to_v2, 2: _v2_to_v3}
+def _v3_to_v4(store: Store) -> list[str]:
+    """Layout 3 -> 4: `dedup` rows gain the compared text's hash and word count and the post's
+    MinHash neighbours; `minhashes` and `near_dup` are new (created empty). Dedup decisions are
+    derived, cheap and recomputed by the next build anyway (the stage's version changed), so
+    the old table is dropped rather than carried over; embeddings and model answers stay."""
+    from pipeline.store import table_columns
+
+    existing = store._existing().get("dedup")
+    if existing is None or existing == list(table_columns("dedup")):
+        return []
+    n = store.count("dedup")
+    store.con.execute("DROP TABLE dedup")
+    return [
+        f"store migrated from layout 3 to 4: the {n} dedup decisions are recomputed (they now "
+        "record the compared text and its MinHash neighbours); new tables minhashes, near_dup"
+    ]
+
+
+MIGRATIONS: dict[int, Callable[[Store], list[str]]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}

@@ -85,12 +85,7 @@ def collect(ctx: RunContext) -> dict[str, list[BaseModel]]:
         )
     return {
         "scenarios": [
-            ScenarioRow.model_validate(
-                {
-                    **{k: r[k] for k in ScenarioRow.model_fields if k != "text_sha256"},
-                    "text_sha256": "",  # set once the text is scrubbed (`scrub_rows`)
-                }
-            )
+            ScenarioRow.model_validate({k: r[k] for k in ScenarioRow.model_fields if k in r})
             for r in scenarios.values()
         ],
         "actions": list(actions.values()),

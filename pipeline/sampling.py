@@ -1,4 +1,5 @@
-"""Stage 5, sampling: accepted `judge_panel` posts -> `scenarios`, balanced per category.
+"""Stage 5, sampling: accepted `judge_panel` posts (not near duplicates) -> `scenarios`,
+balanced per category.
 
 Within a category, subreddits take turns and each subreddit's posts come in seeded hash order
 (`pipeline.selection`), the order the judge walked. The selection is recomputed every run (it
@@ -27,8 +28,13 @@ def run(ctx: RunContext) -> StageReport:
     s, store = ctx.settings, ctx.store
     report = start_report(ctx, STAGE, VERSION, "seed")  # a row is its own content: see run()
     prov = ctx.provenance(report)
+    # Accepted: judged so, and not a near duplicate where the judge's walk reached it.
     decided = {
-        r["post_id"]: r["keep"] for r in store.query("SELECT post_id, keep FROM judge_panel")
+        r["post_id"]: r["keep"]
+        for r in store.query(
+            "SELECT j.post_id, j.keep AND coalesce(n.keep, false) AS keep "
+            "FROM judge_panel j LEFT JOIN near_dup n USING (post_id)"
+        )
     }
     rows: dict[str, Scenario] = {}
     for category, posts in sorted(candidates(ctx).items()):

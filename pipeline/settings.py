@@ -255,10 +255,37 @@ class PrefilterSettings(StrictModel):
 
 
 class DedupSettings(StrictModel):
-    near_dup_threshold: float = Field(0.92, gt=0, le=1)
+    """The funnel's duplicate rules (`pipeline.dedup` on every post, `pipeline.near_dup` on
+    the candidates the judge walk reaches); thresholds chosen on `tests/fixtures/
+    dedup_pairs.jsonl` (`scripts/eval_dedup.py`, README)."""
+
+    # False: only crossposts and exact duplicates are dropped (pools of templated test posts).
+    near_dup: bool = True
+    # A pair is a near duplicate when the embedding cosine alone reaches this, ...
+    near_dup_threshold: float = Field(0.95, gt=0, le=1)
+    # ... or the word-shingle Jaccard of the whole compared text alone reaches this (checked
+    # on every post, through MinHash LSH, with no model), ...
+    jaccard_threshold: float = Field(0.5, gt=0, le=1)
+    # ... or both the cosine and the Jaccard reach these (light edits, a new title, a repost
+    # with an update). Neighbours in the pool at this Jaccard are compared with the cosine.
+    pair_cosine: float = Field(0.8, gt=0, le=1)
+    pair_jaccard: float = Field(0.1, gt=0, le=1)
+    # A body with fewer words is compared with its title; only a body with at least this many
+    # words is hashed on its own (a new title on the same body is an exact duplicate).
+    min_body_words: int = Field(25, ge=1)
+    shingle_words: int = Field(3, ge=1, le=8)
+    num_perm: int = Field(128, ge=16, le=1024)
     embedding_model: str | None = None  # a local path; None = the bundled MiniLM package
     batch_size: int = Field(64, ge=1)
-    max_chars: int = Field(2_000, ge=100)
+    # Text embedded per post (the whole body, in chunks the model reads whole).
+    max_chars: int = Field(20_000, ge=100)
+    chunk_words: int = Field(150, ge=16)
+    # Candidates embedded together when the judge walk reaches one not embedded yet.
+    wave: int = Field(64, ge=1)
+    # Posts telling the story of a scenario of an earlier release (a repost, a cross-post, the
+    # same body) are never selected again. True: the released posts themselves may be, so a
+    # new version grows the earlier one. False: a new version holds new stories only.
+    reselect_released_posts: bool = True
 
 
 class StoreSettings(StrictModel):
@@ -278,7 +305,23 @@ class StoreSettings(StrictModel):
 
 
 class EmbeddingSettings(StrictModel):
-    """How texts are turned into vectors (the model itself is `dedup.embedding_model`)."""
+    """How texts are turned into vectors (the model itself is `dedup.embedding_model`).
+
+    `torch` is the fp32 reference; `onnx` runs a `torch.onnx` export of the same model on ONNX
+    Runtime, checked against it at load (falls back to `torch` with a note); both record vectors
+    under the model's name. `bf16` (autocast) is faster where the CPU has bf16 instructions but
+    moves vectors, so it records them under `<model>+bf16`. `auto` = `torch`: on long posts
+    ONNX Runtime measured no faster (both run near the CPU's fp32 matrix-product ceiling).
+    Exact decisions at bf16 speed: screen with `Embedder.encode_screen` and confirm the pairs
+    within `screen_margin` of a threshold in fp32 (`pipeline.vector_index.screened_pairs`).
+    """
+
+    backend: Literal["auto", "torch", "onnx", "bf16"] = "auto"
+    threads: int | None = Field(None, ge=1)  # None = every core
+    onnx_dir: Path | None = None  # where exports are cached; None = <processed_dir>/models
+    onnx_tolerance: float = Field(1e-5, gt=0, le=1e-2)  # max L2 distance to the fp32 vector
+    screen: Literal["bf16", "off"] = "bf16"  # the fast vectors `encode_screen` gives
+    screen_margin: float = Field(0.02, ge=0, le=0.5)  # cosine band re-checked in fp32
 
 
 PIIKind = Literal["EMAIL", "PHONE", "URL", "USER", "NAME"]

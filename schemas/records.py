@@ -98,12 +98,46 @@ class Embedding(BaseModel):
 
 
 class DedupDecision(BaseModel):
+    """The cheap checks every post gets, oldest first: a crosspost, the same title and body,
+    the same body, or a whole-body word-shingle Jaccard at `dedup.jaccard_threshold`."""
+
     post_id: str
-    content_hash: str  # what later exact-duplicate checks compare with
+    content_hash: str  # title + body: what later exact-duplicate checks compare with
     keep: bool
-    reason: str | None  # exact_duplicate | near_duplicate | crosspost
+    # crosspost | exact_duplicate | same_body | near_duplicate (by text alone)
+    reason: str | None
     duplicate_of: str | None
-    similarity: float | None
+    similarity: float | None  # the Jaccard of a near_duplicate
+    # The normalised text compared (the body, or title + body when the body is short) and its
+    # word count: same_body needs `dedup.min_body_words`; MinHash signatures are keyed by it.
+    body_sha: str
+    body_words: int
+    # Earlier kept posts sharing enough shingles (MinHash LSH) for the candidate walk to
+    # compare it with them by embedding too, and their estimated Jaccard.
+    neighbours: list[str]
+    neighbour_jaccard: list[float]
+
+
+class MinHashSignature(BaseModel):
+    """Content-addressed like `Embedding`: the MinHash of a normalised text's word shingles
+    (`method` names the shingle size, permutations and seed)."""
+
+    text_sha: str
+    method: str
+    hashvalues: list[int]
+
+
+class NearDupDecision(BaseModel):
+    """The candidate walk's check of one post it reached, before the judge sees it: against the
+    candidates it reached before, every scenario of every earlier release and the post's own
+    neighbours in the pool, by embedding cosine and word-shingle Jaccard."""
+
+    post_id: str
+    keep: bool
+    reason: str | None  # near_duplicate | released_before
+    duplicate_of: str | None  # a post id, or <release version>/<scenario id>
+    cosine: float | None  # of the closest match (the one dropped for, when dropped)
+    jaccard: float | None
 
 
 class JudgeVote(BaseModel):

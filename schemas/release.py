@@ -16,7 +16,7 @@ class ScenarioRow(BaseModel):
     created_utc: int
     # sha256 of the released title and text (`pipeline.release.text_sha`): what a masked
     # release's text must hash to when it is rehydrated from Reddit or from dumps.
-    text_sha256: str
+    text_sha256: str = ""  # set once the text is scrubbed
 
 
 class ActionRow(BaseModel):

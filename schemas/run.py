@@ -22,6 +22,8 @@ class StageReport(BaseModel):
     seconds: float = 0.0
     # A problem the user must fix (one line); the build stops after this stage.
     error: str | None = None
+    # What the stage touched, by name (e.g. the walk's `posts_embedded`): the funnel's cost.
+    counters: dict[str, int] = Field(default_factory=dict)
     # model -> {"calls", "prompt_tokens", "completion_tokens", "cost_usd"} sent by this stage
     usage: dict[str, dict[str, float]] = Field(default_factory=dict)
 

@@ -34,6 +34,10 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "processed_dir": tmp_path / "processed",
         "source": {"raw_dir": tmp_path / "raw"},
         "sampling": {"per_category": 2},
+        # Test pools are templated posts (one body with a number changed): near duplicates of
+        # each other by design, so the near-duplicate check is off unless a test turns it on
+        # (tests/test_dedup.py; the end-to-end build runs with it).
+        "dedup": {"near_dup": False},
     }
     data.update(overrides)
     return Settings(**data)

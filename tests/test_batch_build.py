@@ -20,7 +20,7 @@ def _settings(tmp_path: Path, server: FakeOpenAIServer, folder: str, **llm: obje
         tmp_path,
         processed_dir=tmp_path / folder,
         categories=[{"name": "career", "subreddits": ["careerguidance", "AskHR", "consulting"]}],
-        dedup={"near_dup_threshold": 0.999},
+        dedup={"near_dup": False},
         llm={
             "base_url": server.base_url,
             "max_retries": 0,

@@ -177,13 +177,15 @@ def test_every_planted_problem_in_the_sample_is_caught_with_its_reason(two_build
         ).fetchall()
     }
     expected_dedup = {
-        "exact_duplicate_repost": "exact_duplicate",
-        "near_duplicate_repost": "near_duplicate",
-        "crosspost": "crosspost",
+        "exact_duplicate_repost": {"exact_duplicate"},
+        # light edits (whole-body Jaccard), or the same body under a new title
+        "near_duplicate_repost": {"near_duplicate", "same_body"},
+        "crosspost": {"crosspost"},
     }
     for post_id, k in kind.items():
         if k in expected_dedup:
-            assert dedup[post_id] == (expected_dedup[k], MANIFEST["_duplicate_of"][post_id])
+            reason, other = dedup[post_id]
+            assert reason in expected_dedup[k] and other == MANIFEST["_duplicate_of"][post_id]
         if k == "clean":
             assert dedup[post_id][0] == "kept", post_id  # no false duplicate among clean posts
 

@@ -1,8 +1,10 @@
 import numpy as np
+import pytest
 
 from pipeline import dedup, ingest, prefilter
 from pipeline.context import RunContext
 from pipeline.embeddings import Embedder
+from pipeline.settings import Settings
 from tests.conftest import submission, write_dump
 
 ORIGINAL = submission("orig1")["selftext"]
@@ -12,6 +14,12 @@ OTHER = (
     "back. My wife says family comes first; I worry it will hurt our savings and our "
     "relationship if he misses rent. Should I co-sign or tell him to find a cheaper place?"
 )
+
+
+@pytest.fixture(autouse=True)
+def _near_dup_on(settings: Settings) -> None:
+    """conftest turns the check off for templated pools; here it is what is tested."""
+    settings.dedup.near_dup = True
 
 
 def _run(ctx: RunContext):
@@ -27,7 +35,7 @@ def test_embedder_gives_unit_vectors(embedder: Embedder) -> None:
     assert v[0] @ v[1] > v[0] @ v[2]
 
 
-def test_exact_near_and_crosspost_duplicates(ctx: RunContext) -> None:
+def test_exact_body_near_and_crosspost_duplicates(ctx: RunContext) -> None:
     raw = ctx.settings.source.raw_dir
     write_dump(
         raw / "RS_1.zst",
@@ -43,7 +51,7 @@ def test_exact_near_and_crosspost_duplicates(ctx: RunContext) -> None:
                 title="should i take the OFFER (orig1)?",
                 selftext=ORIGINAL.replace(" ", "  "),
             ),
-            # small edits: a near duplicate
+            # small edits: a near duplicate by the whole body's shingles, no model needed
             submission(
                 "near1",
                 created_utc=1_790_000_130,
@@ -52,6 +60,8 @@ def test_exact_near_and_crosspost_duplicates(ctx: RunContext) -> None:
             submission(
                 "xpost", created_utc=1_790_000_140, subreddit="AskHR", crosspost_parent="t3_orig1"
             ),
+            # the same body under a new title
+            submission("retitled", created_utc=1_790_000_150, title="Startup or stay? Need help"),
         ],
     )
     r = _run(ctx)
@@ -65,9 +75,16 @@ def test_exact_near_and_crosspost_duplicates(ctx: RunContext) -> None:
         "exact": (False, "exact_duplicate", "orig1"),
         "near1": (False, "near_duplicate", "orig1"),
         "xpost": (False, "crosspost", "orig1"),
+        "retitled": (False, "same_body", "orig1"),
     }
-    assert r.dropped == {"exact_duplicate": 1, "near_duplicate": 1, "crosspost": 1}
-    assert ctx.store.count("embeddings") == 3  # exact dups and crossposts need no model
+    assert r.dropped == {
+        "exact_duplicate": 1,
+        "near_duplicate": 1,
+        "crosspost": 1,
+        "same_body": 1,
+    }
+    assert ctx.store.count("embeddings") == 0  # no model on every post
+    assert ctx.store.count("minhashes") == 3  # one per distinct text, cached
 
     # A later batch is compared with what earlier runs kept.
     write_dump(
@@ -82,9 +99,157 @@ def test_exact_near_and_crosspost_duplicates(ctx: RunContext) -> None:
         ],
     )
     r2 = _run(ctx)
-    assert (r2.processed, r2.skipped, r2.dropped) == (1, 5, {"near_duplicate": 1})
+    assert (r2.processed, r2.skipped, r2.dropped) == (1, 6, {"near_duplicate": 1})
     again = dedup.run(ctx)
     assert again.processed == 0
+
+
+def test_empty_and_removed_bodies_never_match_by_body(ctx: RunContext) -> None:
+    long_title = "Should I move across the country for a job I am not sure about, {}?"
+    write_dump(
+        ctx.settings.source.raw_dir / "RS_1.zst",
+        [
+            submission(
+                f"e{i}", created_utc=1_790_000_100 + i, title=long_title.format(i), selftext=body
+            )
+            for i, body in enumerate(["", "[removed]", "", "[deleted]", "ok", "ok"])
+        ],
+    )
+    ctx.settings.prefilter.min_words = 1
+    ingest.run(ctx)
+    prefilter.run(ctx)
+    ctx.store.con.execute("UPDATE prefilter SET keep = true, reason = NULL")
+    dedup.run(ctx)
+    reasons = {r["reason"] for r in ctx.store.query("SELECT reason FROM dedup")}
+    assert "same_body" not in reasons
+
+
+def test_near_dup_pairs_are_caught_without_false_drops(embedder: Embedder) -> None:
+    """The labelled pairs (scripts/make_dedup_pairs.py): at least the precision and recall
+    measured when the thresholds were chosen (README)."""
+    from pathlib import Path
+
+    from pipeline.near_dup import score_pairs
+    from pipeline.settings import DedupSettings
+    from scripts.eval_dedup import load, metrics
+
+    rows = load(Path(__file__).parent / "fixtures" / "dedup_pairs.jsonl")
+    assert len(rows) >= 60
+    s = DedupSettings()
+    scores = score_pairs(
+        [((r["a"]["title"], r["a"]["body"]), (r["b"]["title"], r["b"]["body"])) for r in rows],
+        s,
+        embedder.encode,
+    )
+    m = metrics([r["duplicate"] for r in rows], [x.duplicate(s) for x in scores])
+    assert m["precision"] >= 1.0 and m["recall"] >= 0.975, m
+
+
+def _stories() -> list[tuple[str, str]]:
+    """Distinct, realistic advice posts (the labelled pairs' originals and look-alikes)."""
+    from scripts.make_dedup_pairs import LOOKALIKES, STORIES
+
+    out = [(t, b) for stories in STORIES.values() for _, t, b, _, _ in stories]
+    return out + [(t, b) for _, t, b in LOOKALIKES.values()]
+
+
+def test_the_walk_embeds_only_the_candidates_it_reaches(ctx: RunContext) -> None:
+    from pipeline import judge
+
+    ctx.settings.sampling.per_category = 2
+    ctx.settings.judge.oversample = 1.0
+    posts = [
+        submission(f"s{i}", created_utc=1_790_000_000 + i, title=t, selftext=b)
+        for i, (t, b) in enumerate(_stories())
+    ]
+    write_dump(ctx.settings.source.raw_dir / "RS_1.zst", posts)
+    _run(ctx)
+    kept = ctx.store.count("dedup", "keep")
+    r = judge.run(ctx)
+    reached = r.counters["candidates_reached"]
+    assert reached < kept / 3
+    assert r.counters["posts_embedded"] <= reached + 8  # one small wave beyond the quota
+    assert ctx.store.count("near_dup") == reached
+    again = judge.run(ctx)
+    assert again.counters["posts_embedded"] == 0 and again.processed == 0
+
+
+def test_embedding_model_from_a_configured_local_path(tmp_path) -> None:
+    import shutil
+
+    import pytest
+
+    from pipeline.embeddings import bundled_model_path
+
+    local = tmp_path / "my-minilm"
+    shutil.copytree(bundled_model_path(), local)
+    e = Embedder(str(local))
+    assert e.name == "my-minilm" and e.encode(["a decision"]).shape == (1, 384)
+    with pytest.raises(FileNotFoundError, match="embedding model not found"):
+        Embedder(str(tmp_path / "missing")).encode(["x"])
+
+
+def _release(folder, version: str, rows: list[dict]) -> None:
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (folder / version / "scenarios").mkdir(parents=True)
+    pq.write_table(pa.Table.from_pylist(rows), folder / version / "scenarios" / "test-0.parquet")
+    (folder / version / "manifest.json").write_text(json.dumps({"version": version}))
+
+
+def test_a_story_an_earlier_release_published_is_never_selected_again(ctx: RunContext) -> None:
+    from pipeline import judge, sampling
+    from scripts.make_dedup_pairs import STORIES
+
+    ctx.settings.sampling.per_category = 30
+    ctx.settings.release.version = "0.2.0"
+    ctx.settings.dedup.reselect_released_posts = False  # disjoint releases: new stories only
+    stories = _stories()
+    write_dump(
+        ctx.settings.source.raw_dir / "RS_1.zst",
+        [
+            submission(f"s{i}", created_utc=1_790_000_000 + i, title=t, selftext=b)
+            for i, (t, b) in enumerate(stories)
+        ],
+    )
+    _, _, body, edits, _ = STORIES["cosign"][0]
+    edited = body
+    for old, new in edits:
+        edited = edited.replace(old, new)
+
+    def row(sid: str, post_id: str, t: str, b: str) -> dict:
+        return {"scenario_id": sid, "post_id": post_id, "title": t, "text": b}
+
+    releases = ctx.settings.releases_dir
+    # 0.1.0 published s1 itself and another copy of s0's story (light edits, another post)
+    _release(
+        releases,
+        "0.1.0",
+        [row("valact-s1", "s1", *stories[1]), row("valact-x9", "x9", "Brother lease", edited)],
+    )
+    _release(releases, "0.3.0", [row("valact-s2", "s2", *stories[2])])  # a later version
+    _run(ctx)
+    r = judge.run(ctx)
+    nd = {
+        x["post_id"]: (x["reason"], x["duplicate_of"])
+        for x in ctx.store.query("SELECT * FROM near_dup WHERE NOT keep")
+    }
+    assert nd == {
+        "s0": ("released_before", "0.1.0/valact-x9"),
+        "s1": ("released_before", "0.1.0/valact-s1"),
+    }
+    assert r.counters["released_scenarios"] == 2
+    sampling.run(ctx)
+    chosen = {x["post_id"] for x in ctx.store.query("SELECT post_id FROM scenarios")}
+    assert "s0" not in chosen and "s1" not in chosen and "s2" in chosen
+    # a version that grows an earlier one may keep the same posts, never another copy
+    ctx.settings.dedup.reselect_released_posts = True
+    judge.run(ctx)
+    nd = {x["post_id"] for x in ctx.store.query("SELECT * FROM near_dup WHERE NOT keep")}
+    assert nd == {"s0"}
 
 
 def test_blocked_search_matches_the_naive_greedy_pass() -> None:
@@ -108,18 +273,3 @@ def test_blocked_search_matches_the_naive_greedy_pass() -> None:
     got = near_duplicates(new, old, 0.9, block=7)
     assert [m for m, _ in got] == expected
     assert any(m >= 20 for m in expected) and any(m == -1 for m in expected)
-
-
-def test_embedding_model_from_a_configured_local_path(tmp_path) -> None:
-    import shutil
-
-    import pytest
-
-    from pipeline.embeddings import bundled_model_path
-
-    local = tmp_path / "my-minilm"
-    shutil.copytree(bundled_model_path(), local)
-    e = Embedder(str(local))
-    assert e.name == "my-minilm" and e.encode(["a decision"]).shape == (1, 384)
-    with pytest.raises(FileNotFoundError, match="embedding model not found"):
-        Embedder(str(tmp_path / "missing")).encode(["x"])

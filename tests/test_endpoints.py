@@ -51,7 +51,7 @@ def _two_endpoints(
     return make_settings(
         tmp_path,
         categories=[{"name": "career", "subreddits": ["careerguidance", "AskHR", "consulting"]}],
-        dedup={"near_dup_threshold": 0.999},
+        dedup={"near_dup": False},
         judge={"models": ["judge-a", "judge-b"], "tiebreaker": "judge-c"},
         generation={"models": ["writer-a", "writer-b"]},
         annotation={"models": ["judge-a"]},
@@ -252,7 +252,7 @@ def _priced(tmp_path: Path, server: FakeOpenAIServer, folder: str, cap: float | 
         tmp_path,
         processed_dir=tmp_path / folder,
         categories=[{"name": "career", "subreddits": ["careerguidance", "AskHR", "consulting"]}],
-        dedup={"near_dup_threshold": 0.999},
+        dedup={"near_dup": False},
         llm={
             "base_url": server.base_url,
             "max_retries": 0,

@@ -39,7 +39,10 @@ POSTS = {"decision": DECISION, "vent": VENT, "fact": FACT, "short": SHORT, "thin
 
 
 def put(ctx: RunContext, posts: list[tuple[str, str, str, str]]) -> None:
-    """(post_id, subreddit, category, text) rows straight into posts, prefilter and dedup."""
+    """(post_id, subreddit, category, text) rows straight into posts, prefilter and dedup.
+    The texts differ by a number only, so the walk's near-duplicate check is off here
+    (tests/test_dedup.py tests it)."""
+    ctx.settings.dedup.near_dup = False
     rows = [
         Post(
             post_id=i,
@@ -80,6 +83,10 @@ def put(ctx: RunContext, posts: list[tuple[str, str, str, str]]) -> None:
                 reason=None,
                 duplicate_of=None,
                 similarity=None,
+                body_sha=p.post_id,
+                body_words=50,
+                neighbours=[],
+                neighbour_jaccard=[],
             )
             for p in rows
         ],

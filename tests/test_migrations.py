@@ -96,7 +96,7 @@ def test_a_layout_2_store_gains_the_removed_column_and_keeps_its_posts(tmp_path:
         store.con.execute("UPDATE store_meta SET value = '2' WHERE key = 'layout_version'")
         before = store.query("SELECT * FROM posts ORDER BY post_id")
     with Store.open(path) as store:
-        assert store.layout_version() == LAYOUT_VERSION == 3
+        assert store.layout_version() == LAYOUT_VERSION == 4
         (note,) = store.notes
         assert "from layout 2 to 3" in note and "2 posts carried over" in note
         assert list(store.query("SELECT * FROM posts LIMIT 1")[0]) == list(table_columns("posts"))
@@ -107,6 +107,29 @@ def test_a_layout_2_store_gains_the_removed_column_and_keeps_its_posts(tmp_path:
             p.content_sha for p in posts
         ]
         assert store.count("scrape_state") == 0
+    with Store.open(path) as store:
+        assert store.notes == []
+
+
+def test_a_layout_3_store_recomputes_its_dedup_decisions(tmp_path: Path) -> None:
+    path = tmp_path / "valact.duckdb"
+    with Store.open(path) as store:  # written now, then taken back to layout 3
+        store.con.execute("DROP TABLE dedup")
+        store.con.execute(
+            "CREATE TABLE dedup (post_id VARCHAR PRIMARY KEY, content_hash VARCHAR, "
+            "keep BOOLEAN, reason VARCHAR, duplicate_of VARCHAR, similarity DOUBLE, "
+            "_stage VARCHAR, _version VARCHAR, _signature VARCHAR, _inputs VARCHAR, "
+            "_run_id VARCHAR, _created_at TIMESTAMPTZ)"
+        )
+        store.con.execute("INSERT INTO dedup (post_id, keep) VALUES ('a1', true)")
+        store.con.execute("DROP TABLE near_dup")
+        store.con.execute("DROP TABLE minhashes")
+        store.con.execute("UPDATE store_meta SET value = '3' WHERE key = 'layout_version'")
+    with Store.open(path) as store:
+        assert store.layout_version() == LAYOUT_VERSION
+        (note,) = store.notes
+        assert "from layout 3 to 4" in note and "1 dedup decisions are recomputed" in note
+        assert store.count("dedup") == 0 and store.count("near_dup") == 0
     with Store.open(path) as store:
         assert store.notes == []
 

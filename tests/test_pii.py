@@ -206,4 +206,7 @@ def test_release_rows_are_scrubbed() -> None:
     assert rows["scenarios"][0].permalink == scenario.permalink  # type: ignore[attr-defined]
     assert rows["questions"][0].options[1] == "I wait."  # type: ignore[attr-defined]
     unchanged = scrub_rows({"scenarios": [scenario]}, PIISettings(enabled=False))
-    assert unchanged["scenarios"][0] == scenario
+    texts = ("title", "text")
+    assert unchanged["scenarios"][0].model_dump(include=set(texts)) == scenario.model_dump(
+        include=set(texts)
+    )  # only the hash of the texts is added

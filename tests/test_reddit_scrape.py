@@ -673,7 +673,7 @@ def test_scraped_posts_go_through_the_build_like_dump_posts(
     prefilter = {r[0]: r[2] for r in via_api["prefilter"]}
     assert prefilter[made[3]["id"]] == "removed" and prefilter[made[8]["id"]] == "too_short"
     dedup = {r[0]: r[2] for r in via_api["dedup"]}
-    assert dedup[made[9]["id"]] == "near_duplicate"
+    assert dedup[made[9]["id"]] in ("near_duplicate", "same_body")
     assert sum(keep for _, keep, _ in via_api["prefilter"]) == 8
 
 

@@ -44,22 +44,48 @@ SITUATIONS = [
 ]
 
 
+# Each post's own context, so no two posts share more than a phrase (the dedup's Jaccard).
+CONTEXTS = [
+    "We just bought a house here and my daughter started first grade in September.",
+    "I am thirty four, single, and my savings would cover about five months of rent.",
+    "He has been at the company for ten years and everyone in the office likes him.",
+    "The late calls started after the merger and my sleep is getting worse every week.",
+    "The place has been losing money for two years according to his own spreadsheet.",
+    "Prices in my neighbourhood keep climbing and the flat is close to my old parents.",
+    "Our combined income is fine but the loans still take a third of every paycheck.",
+    "Dad lost his job in the spring and mom only works part time at the library.",
+    "Teaching chemistry pays little and I have always liked building small web tools.",
+    "She paid for my flight home when my grandfather died, and I never forgot that.",
+    "The contract is in Lisbon, my lease ends in June and my cat would stay with a friend.",
+    "The package is nine months of salary and the new owners plan a big reorganisation.",
+]
+ASKS = [
+    "Should I take the promotion and move, or turn it down for my family?",
+    "Would you take the equity gamble, or is a lower salary a mistake right now?",
+    "Do I report him to HR myself, or talk to my boss first and risk it?",
+    "Should I complain formally or just put up with it until things calm down?",
+    "Is it smart to invest, or should I keep the money safe and say no?",
+    "Should I empty my savings to buy, or keep renting and wait a few years?",
+    "Do we agree to the car loan now, or insist on waiting until the loans are gone?",
+    "Should I co-sign to help them, or protect my own credit and refuse?",
+    "Is the bootcamp worth most of my emergency fund, or am I being reckless?",
+    "Do I lend her the money, or tell her honestly that I cannot afford it?",
+    "Would you take the year abroad, or stay home and keep things simple?",
+    "Take the buyout and look for something new, or stay and see what happens?",
+]
+
+
 def posts() -> list[dict[str, Any]]:
     """Distinct decision posts over five subreddits, plus a shorter one and a reposted one."""
     subs = ["careerguidance", "AskHR", "consulting", "personalfinance", "Frugal"]
     out = []
     for i, situation in enumerate(SITUATIONS):
         sub = subs[i % len(subs)]
-        body = (
-            f"Some background first: {situation}. I have thought about it for weeks, talked "
-            f"to a few people I trust, and I still go back and forth every evening. Case {i} "
-            "matters to me because whatever I choose will shape the next few years of my "
-            "life and the people around me. Should I say yes, or should I stay where I am?"
-        )
+        body = f"Here is my situation (story {i}): {situation}. {CONTEXTS[i]} {ASKS[i]}"
         out.append(_record(f"m{i}", sub, f"Should I go ahead ({situation[:30]})?", body, i))
     short = "My boss offered me a raise if I take on more weekend shifts. Should I accept it?"
     out.append(_record("s0", "AskHR", "Raise for weekends?", short + " I am not sure." * 4, 20))
-    repost = out[1]["selftext"].replace("weeks", "many weeks").replace("evening", "night")
+    repost = out[1]["selftext"].replace("lower", "much lower").replace("while", "long while")
     out.append(_record("r0", "AskHR", out[1]["title"], repost, 21))
     return out
 
@@ -144,7 +170,13 @@ MATRIX: dict[str, tuple[str, dict[str, Any], set[str], set[str]]] = {
         {"prefilter", "dedup"},
         {"ingest"},
     ),
-    "dedup_threshold": ("model", {"dedup__near_dup_threshold": 0.85}, {"dedup"}, {"prefilter"}),
+    "dedup_threshold": ("model", {"dedup__jaccard_threshold": 0.4}, {"dedup"}, {"prefilter"}),
+    "near_dup_threshold": (
+        "model",
+        {"dedup__near_dup_threshold": 0.85, "dedup__pair_cosine": 0.7},
+        set(),
+        {"prefilter", "dedup"},
+    ),
     "judge_models": (
         "model",
         {"judge__models": ["judge-x", "judge-y"]},
@@ -241,9 +273,9 @@ def test_a_rebuild_after_a_change_equals_a_fresh_build(
     assert summary.error is None and fresh_summary.error is None
     assert fingerprint(rebuilt) == fingerprint(fresh)
     did = {name: r.processed + r.removed for name, r in summary.stages.items()}
-    assert all(did[stage] > 0 for stage in recomputed), did
+    assert all(did[stage] > 0 for stage in recomputed), str(did)
     assert all(did[stage] == 0 for stage in untouched), did
-    if change == "dedup_threshold":  # a threshold is applied to cached vectors
+    if change in ("dedup_threshold", "near_dup_threshold"):  # applied to cached vectors
         assert _count(folder, "embeddings") == embeddings_before
     _check_release(rebuilt, summary, offline=srv is None)
 

@@ -71,7 +71,7 @@ def test_every_row_is_valid_or_recorded_and_nothing_is_asked_twice(
     s = make_settings(
         tmp_path,
         categories=[{"name": "career", "subreddits": subs}],
-        dedup={"near_dup_threshold": 0.999},
+        dedup={"near_dup": False},
         sampling={"per_category": 2},
         llm={
             "base_url": openai_server.base_url,

@@ -33,7 +33,11 @@ def one_line(err: pytest.ExceptionInfo[BaseException]) -> str:
         ("[sampling]\nper_categroy = 6\n", "sampling.per_categroy", "sampling.per_category"),
         ("[source]\nraw_dri = 'x'\n", "source.raw_dri", "source.raw_dir"),
         ("[prefilter]\nmin_word = 3\n", "prefilter.min_word", "prefilter.min_words"),
-        ("[dedup]\nnear_dup = 0.9\n", "dedup.near_dup", "dedup.near_dup_threshold"),
+        (
+            "[dedup]\nnear_dup_treshold = 0.9\n",
+            "dedup.near_dup_treshold",
+            "dedup.near_dup_threshold",
+        ),
         ("[llm]\nbase_ulr = 'http://x'\n", "llm.base_ulr", "llm.base_url"),
         ("[judge]\ntiebraker = 'x'\n", "judge.tiebraker", "judge.tiebreaker"),
         ("[generation]\nmax_word = 9\n", "generation.max_word", "generation.max_words"),

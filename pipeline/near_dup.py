@@ -1,0 +1,429 @@
+"""Near duplicates: what two posts share, by text (word shingles, MinHash) and by meaning
+(MiniLM over the whole body), and the candidate walk's check of each post it reaches.
+
+Why two measures: on real posts a retitled repost scored cosine 0.912 and one story cross-posted
+with light edits 0.84-0.90, while distinct posts by different authors reached 0.909, so no
+cosine threshold separates them. The word-shingle Jaccard of the whole body sees what a reader
+compares (the same sentences), and is near 0 for distinct posts on the same topic; a pair is a
+near duplicate when either measure alone is decisive or both are high (`is_near_duplicate`).
+
+The embedding covers the whole compared text, not MiniLM's first 256 tokens: the text is cut in
+chunks of `dedup.chunk_words` words, each chunk embedded once ever (cached by the sha256 of its
+text and the model in `embeddings`), and a post's vector is the word-weighted mean of its chunk
+vectors, normalised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.settings import DedupSettings
+
+_TOKEN = re.compile(r"\w+")
+# What a deleted or removed body says; it never matches another post's body.
+_PLACEHOLDERS = frozenset({"removed", "deleted"})
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased word tokens: case, punctuation and whitespace do not count."""
+    return _TOKEN.findall(text.lower())
+
+
+@dataclass(frozen=True)
+class Compared:
+    """The normalised text two posts are compared on: the body, or title + body when the body
+    is too short to stand alone (`dedup.min_body_words`)."""
+
+    words: list[str]
+    body_words: int  # of the body alone: a `same_body` check needs enough of them
+    text: str  # as read by the embedding model (the original casing and punctuation)
+
+    @property
+    def sha(self) -> str:
+        return hashlib.sha256(" ".join(self.words).encode()).hexdigest()
+
+
+def compared(title: str, body: str, s: DedupSettings) -> Compared:
+    body = body.strip()
+    words = tokens(body)
+    if words and set(words) <= _PLACEHOLDERS:
+        words = []
+    if len(words) >= s.min_body_words:
+        return Compared(words, len(words), body[: s.max_chars])
+    text = f"{title}\n\n{body}".strip() if words else title.strip()
+    return Compared(tokens(text), len(words), text[: s.max_chars])
+
+
+def same_body_key(c: Compared, s: DedupSettings) -> str | None:
+    """The hash under which the same body is an exact duplicate, whatever its title; None for
+    a body too short to mean anything on its own (empty, `[removed]`, a one-liner)."""
+    return c.sha if c.body_words >= s.min_body_words else None
+
+
+def shingles(words: Sequence[str], k: int) -> set[bytes]:
+    if len(words) < k:
+        return {" ".join(words).encode()} if words else set()
+    return {" ".join(words[i : i + k]).encode() for i in range(len(words) - k + 1)}
+
+
+def jaccard(a: set[bytes], b: set[bytes]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
+def minhash_method(s: DedupSettings) -> str:
+    return f"words{s.shingle_words}-perm{s.num_perm}-seed1-affine32"
+
+
+def minhashes(shingle_sets: list[set[bytes]], s: DedupSettings) -> list[np.ndarray]:
+    """MinHash signatures (datasketch), one uint32 array per set."""
+    from datasketch import MinHash
+
+    if not shingle_sets:
+        return []
+    return [
+        m.hashvalues.astype(np.uint32)
+        for m in MinHash.bulk(
+            [sorted(x) for x in shingle_sets], num_perm=s.num_perm, seed=1, scheme="affine32"
+        )
+    ]
+
+
+LSH_ROWS = 3  # MinHash values per band
+
+
+class NeighbourIndex:
+    """MinHash LSH (datasketch) over the kept posts: finds, for a post, the earlier kept posts
+    sharing many of their shingles, without comparing it with every post; each hit is then
+    checked on its MinHash estimate (at least `dedup.pair_jaccard`).
+
+    Bands of 3 values (42 bands of 128): a pair at Jaccard J is found with probability
+    1 - (1 - J^3)^42, 99.5% at 0.5 (the Jaccard-alone threshold), 93% at 0.4, 68% at 0.3, and
+    a pair of distinct posts (J about 0.02) one time in 3,000, so a query reads a handful of
+    candidates, not a share of the pool (2-value bands read 2.5% of it)."""
+
+    def __init__(self, s: DedupSettings) -> None:
+        from datasketch import MinHashLSH
+
+        self.s = s
+        bands = s.num_perm // LSH_ROWS
+        self.lsh = MinHashLSH(num_perm=s.num_perm, params=(bands, LSH_ROWS))
+        self.signatures: dict[str, np.ndarray] = {}
+
+    def _minhash(self, signature: np.ndarray) -> Any:
+        from datasketch import LeanMinHash
+
+        return LeanMinHash(seed=1, hashvalues=signature, scheme="affine32")
+
+    def add(self, key: str, signature: np.ndarray) -> None:
+        if key not in self.signatures:
+            self.signatures[key] = signature
+            self.lsh.insert(key, self._minhash(signature), check_duplication=False)
+
+    def query(self, signature: np.ndarray) -> list[tuple[str, float]]:
+        """Indexed keys with their estimated Jaccard at least `pair_jaccard`, best first."""
+        hits = []
+        for key in self.lsh.query(self._minhash(signature)):
+            estimate = float(np.mean(self.signatures[key] == signature))
+            if estimate >= self.s.pair_jaccard:
+                hits.append((key, estimate))
+        return sorted(hits, key=lambda h: (-h[1], h[0]))
+
+
+def is_near_duplicate(cosine: float | None, jac: float, s: DedupSettings) -> bool:
+    """The post-level rule: the Jaccard alone, the cosine alone, or both at the pair floors."""
+    if jac >= s.jaccard_threshold:
+        return True
+    if cosine is None:
+        return False
+    return cosine >= s.near_dup_threshold or (cosine >= s.pair_cosine and jac >= s.pair_jaccard)
+
+
+def chunks(text: str, chunk_words: int) -> list[str]:
+    """The text in pieces of `chunk_words` words (about 200 MiniLM tokens for 150 words, within
+    the 256 it reads), so the embedding sees all of it."""
+    words = text.split()
+    if not words:
+        return [""]
+    return [" ".join(words[i : i + chunk_words]) for i in range(0, len(words), chunk_words)]
+
+
+def text_sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def pool_vectors(chunk_vectors: Sequence[np.ndarray], weights: Sequence[int]) -> np.ndarray:
+    """One unit vector for a text: the word-weighted mean of its chunk vectors."""
+    v = np.average(np.vstack(chunk_vectors), axis=0, weights=np.asarray(weights, float))
+    norm = float(np.linalg.norm(v))
+    return (v / norm if norm else v).astype(np.float32)
+
+
+# What `vectors_for` needs from the embedding cache: chunk sha -> vector lookups, and storing
+# newly embedded ones; the stage passes functions over the store.
+Lookup = Callable[[list[str]], dict[str, np.ndarray]]
+Save = Callable[[dict[str, np.ndarray]], None]
+
+
+@dataclass
+class EmbedStats:
+    texts: int = 0  # texts (posts, released scenarios) given a vector
+    embedded_texts: int = 0  # texts with at least one chunk not cached before
+    embedded_chunks: int = 0
+
+
+def vectors_for(
+    texts: list[str],
+    s: DedupSettings,
+    encode: Callable[[list[str]], np.ndarray],
+    lookup: Lookup,
+    save: Save,
+    stats: EmbedStats | None = None,
+) -> list[np.ndarray]:
+    """A unit vector per text from its chunks, embedding (in one call) only the chunks not
+    cached yet."""
+    pieces = [chunks(t, s.chunk_words) for t in texts]
+    shas = [[text_sha(c) for c in p] for p in pieces]
+    cached = lookup(sorted({h for hs in shas for h in hs}))
+    missing: dict[str, str] = {}
+    for p, hs in zip(pieces, shas, strict=True):
+        for c, h in zip(p, hs, strict=True):
+            if h not in cached:
+                missing.setdefault(h, c)
+    if missing:
+        vecs = encode(list(missing.values()))
+        new = dict(zip(missing, vecs, strict=True))
+        save(new)
+        cached.update(new)
+    if stats is not None:
+        stats.texts += len(texts)
+        stats.embedded_texts += sum(any(h in missing for h in hs) for hs in shas)
+        stats.embedded_chunks += len(missing)
+    return [
+        pool_vectors([cached[h] for h in hs], [max(1, len(c.split())) for c in p])
+        for p, hs in zip(pieces, shas, strict=True)
+    ]
+
+
+@dataclass(frozen=True)
+class Released:
+    """A scenario of an earlier release, as the walk compares it."""
+
+    key: str  # <version>/<scenario id>
+    post_id: str
+    compared: Compared
+
+
+def earlier_releases(releases_dir: Path, current: str) -> list[str]:
+    """Versions released before `current` (complete folders: they hold a manifest)."""
+    from packaging.version import InvalidVersion, Version
+
+    def parse(v: str) -> Version | None:
+        try:
+            return Version(v)
+        except InvalidVersion:
+            return None
+
+    now = parse(current)
+    out: list[str] = []
+    if not releases_dir.is_dir():
+        return out
+    for folder in sorted(releases_dir.iterdir()):
+        if folder.name.startswith(".") or not (folder / "manifest.json").is_file():
+            continue
+        v = parse(folder.name)
+        if folder.name != current and (now is None or v is None or v < now):
+            out.append(folder.name)
+    return out
+
+
+def released_scenarios(
+    releases_dir: Path, current: str, s: DedupSettings
+) -> tuple[list[Released], list[str]]:
+    """Every scenario of every earlier release, and the versions read."""
+    import duckdb
+
+    versions = earlier_releases(releases_dir, current)
+    out: list[Released] = []
+    con = duckdb.connect()
+    try:
+        for v in versions:
+            files = sorted((releases_dir / v / "scenarios").glob("*.parquet"))
+            if not files:
+                continue
+            rows = con.execute(
+                "SELECT scenario_id, post_id, title, text FROM read_parquet(?) "
+                "ORDER BY scenario_id",
+                [[str(f) for f in files]],
+            ).fetchall()
+            out += [
+                Released(f"{v}/{sid}", pid, compared(title or "", text or "", s))
+                for sid, pid, title, text in rows
+            ]
+    finally:
+        con.close()
+    return out, versions
+
+
+@dataclass
+class Match:
+    other: str
+    cosine: float | None
+    jaccard: float
+
+
+@dataclass
+class Features:
+    compared: Compared
+    shingles: set[bytes]
+    vector: np.ndarray
+
+
+@dataclass
+class Walk:
+    """The near-duplicate state of the candidate walk: the candidates kept so far (every
+    category), the earlier releases, and a post's pool neighbours (from `dedup`).
+
+    A decision depends only on the post, the candidates reached before it, the releases and
+    its neighbours, so it is recomputed every run from cached vectors, in the walk's order,
+    and a rebuild decides as a fresh build does."""
+
+    s: DedupSettings
+    released: list[Released]
+    released_vectors: np.ndarray
+    reselect_released: bool
+    kept_ids: list[str] = field(default_factory=list)
+    kept_vectors: list[np.ndarray] = field(default_factory=list)
+    features: dict[str, Features] = field(default_factory=dict)
+    _matrix: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        self.released_posts = {r.post_id: r.key for r in self.released}
+        self.released_bodies = {
+            k: r.key for r in self.released if (k := same_body_key(r.compared, self.s))
+        }
+        self.released_shingles = [
+            shingles(r.compared.words, self.s.shingle_words) for r in self.released
+        ]
+
+    def check_released(self, post_id: str) -> tuple[str | None, Match | None]:
+        """The checks that need no vector: a post an earlier release published, or the same
+        body as one of its scenarios."""
+        f = self.features[post_id]
+        if post_id in self.released_posts and not self.reselect_released:
+            return "released_before", Match(self.released_posts[post_id], 1.0, 1.0)
+        key = same_body_key(f.compared, self.s)
+        if key and key in self.released_bodies:
+            other = self.released_bodies[key]
+            if not (self.reselect_released and self.released_posts.get(post_id) == other):
+                return "released_before", Match(other, 1.0, 1.0)
+        return None, None
+
+    def kept_matrix(self) -> np.ndarray:
+        if self._matrix is None or len(self._matrix) != len(self.kept_vectors):
+            self._matrix = (
+                np.vstack(self.kept_vectors) if self.kept_vectors else np.zeros((0, 0), np.float32)
+            )
+        return self._matrix
+
+    def check(self, post_id: str, neighbours: Iterable[str]) -> tuple[str | None, Match | None]:
+        """(reason, match) for a post whose features (and its neighbours') are loaded: reason
+        None keeps it, with its closest match for the record."""
+        reason, found = self.check_released(post_id)
+        if reason:
+            return reason, found
+        f = self.features[post_id]
+        s = self.s
+        best: Match | None = None
+        floor = min(s.pair_cosine, s.near_dup_threshold)
+
+        def consider(reason: str, others: list[tuple[str, np.ndarray, set[bytes]]]):
+            nonlocal best
+            for other, vec, sh in others:
+                cos = float(vec @ f.vector)
+                jac = jaccard(f.shingles, sh)
+                m = Match(other, round(cos, 4), round(jac, 4))
+                if is_near_duplicate(cos, jac, s):
+                    return reason, m
+                if best is None or (m.cosine or 0) > (best.cosine or 0):
+                    best = m
+            return None
+
+        if len(self.released):
+            sims = self.released_vectors @ f.vector
+            close = [
+                (self.released[i].key, self.released_vectors[i], self.released_shingles[i])
+                for i in np.argsort(-sims)
+                if sims[i] >= floor
+                and not (self.reselect_released and self.released[i].post_id == post_id)
+            ]
+            if hit := consider("released_before", close):
+                return hit
+        if self.kept_vectors:
+            sims = self.kept_matrix() @ f.vector
+            close_ids = [self.kept_ids[i] for i in np.argsort(-sims) if sims[i] >= floor]
+            found = consider(
+                "near_duplicate",
+                [(k, self.features[k].vector, self.features[k].shingles) for k in close_ids],
+            )
+            if found:
+                return found
+        others = [n for n in neighbours if n in self.features and n != post_id]
+        found = consider(
+            "near_duplicate",
+            [(k, self.features[k].vector, self.features[k].shingles) for k in others],
+        )
+        if found:
+            return found
+        return None, best
+
+    def keep(self, post_id: str) -> None:
+        self.kept_ids.append(post_id)
+        self.kept_vectors.append(self.features[post_id].vector)
+
+
+@dataclass(frozen=True)
+class PairScore:
+    """What the pipeline measures on a pair of posts, and its verdict."""
+
+    exact: str | None  # exact_duplicate | same_body | None
+    cosine: float
+    jaccard: float
+
+    def duplicate(self, s: DedupSettings) -> bool:
+        return self.exact is not None or (
+            s.near_dup and is_near_duplicate(self.cosine, self.jaccard, s)
+        )
+
+
+def score_pairs(
+    pairs: Sequence[tuple[tuple[str, str], tuple[str, str]]],
+    s: DedupSettings,
+    encode: Callable[[list[str]], np.ndarray],
+) -> list[PairScore]:
+    """Each ((title, body), (title, body)) pair scored as the funnel does: the exact checks of
+    `pipeline.dedup`, the whole-text Jaccard and the chunked embedding cosine."""
+    from pipeline.text import content_hash
+
+    texts = [compared(t, b, s) for pair in pairs for t, b in pair]
+    vectors = vectors_for([c.text for c in texts], s, encode, lambda _: {}, lambda _: None)
+    out = []
+    for i, ((ta, ba), (tb, bb)) in enumerate(pairs):
+        ca, cb = texts[2 * i], texts[2 * i + 1]
+        exact = None
+        if content_hash(ta, ba) == content_hash(tb, bb):
+            exact = "exact_duplicate"
+        elif (k := same_body_key(ca, s)) and k == same_body_key(cb, s):
+            exact = "same_body"
+        jac = jaccard(shingles(ca.words, s.shingle_words), shingles(cb.words, s.shingle_words))
+        cos = float(vectors[2 * i] @ vectors[2 * i + 1])
+        out.append(PairScore(exact, round(cos, 4), round(jac, 4)))
+    return out
