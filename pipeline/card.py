@@ -149,6 +149,23 @@ def _sources(ctx: RunContext, rows: dict[str, list[Any]]) -> list[str]:
     return [f"- subreddits: {subs}", f"- {dates}", f"- personal information: {pii}"]
 
 
+def _provenance(manifest: dict[str, Any]) -> list[str]:
+    code = manifest.get("code") or {}
+    commit = f", git commit `{code['git_commit']}`" if code.get("git_commit") else ""
+    if commit and code.get("git_dirty"):
+        commit += " with local changes"
+    models = manifest["models"]
+    return [
+        f"- pipeline version {manifest['pipeline_version']}{commit}, run `{manifest['run_id']}`",
+        f"- settings hash `{manifest['settings_hash']}`, seed {manifest['seed']} (settings in "
+        "`manifest.json`, with a sha256 per data file: a rebuild with the same settings and "
+        "seed gives the same bytes)",
+        f"- models: judges {models['judges']}, generators {models['generators']}, annotators "
+        f"{models['annotators']}",
+        f"- content fingerprint `{manifest['fingerprint']}`",
+    ]
+
+
 def _ci(interval: list[float] | None) -> str:
     return f" [{interval[0]}, {interval[1]}]" if interval else ""
 
@@ -309,6 +326,10 @@ def body(ctx: RunContext, manifest: dict[str, Any], rows: dict[str, list[BaseMod
         f"{agr.get('krippendorff_alpha_with_intended')}"
         f"{_ci(agr.get('krippendorff_alpha_with_intended_ci'))}",
         *_more_agreement(agr),
+        "",
+        "## Provenance",
+        "",
+        *_provenance(manifest),
         "",
         "## Known limitations",
         "",

@@ -181,14 +181,6 @@ def write(
     tmp.rename(target)  # atomic; the target does not exist (versions are never replaced)
 
 
-def _commit(code: dict[str, Any]) -> str:
-    if not code.get("git_commit"):
-        return ""
-    return f", git commit `{code['git_commit']}`" + (
-        " with local changes" if code["git_dirty"] else ""
-    )
-
-
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as fh:

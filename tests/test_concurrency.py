@@ -42,7 +42,9 @@ class InFlight:
 def test_requests_run_concurrently_up_to_the_cap(
     tmp_path: Path, openai_server: FakeOpenAIServer, embedder: Embedder, in_flight: int
 ) -> None:
-    counter = InFlight(delay=0.05)
+    # Long enough an answer for every slot to be filled before the first one frees, even on a
+    # loaded machine (the client starts a thread per slot).
+    counter = InFlight(delay=0.05 * max(1, in_flight // 2))
     openai_server.responder = counter
     s = make_settings(
         tmp_path,

@@ -66,6 +66,7 @@ def test_a_rescrape_then_release_bump_minor_and_diff_shows_what_was_added(
         "VALACT_SOURCE__RAW_DIR": str(s.source.raw_dir),
         "VALACT_SAMPLING__PER_CATEGORY": "1",
         "VALACT_RELEASE__VERSION": s.release.version,
+        "VALACT_DEDUP__NEAR_DUP": "false",  # as make_settings: templated test posts
     }
     runner = CliRunner()
     for stage in ("ingest", "prefilter", "dedup", "judge", "sample", "generate", "annotate",
