@@ -9,6 +9,7 @@ value" check over the questions, and the judge panel's agreement from filtering.
 from __future__ import annotations
 
 import math
+import warnings
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
@@ -62,7 +63,10 @@ def bootstrap_ci(n: int, statistic: Any) -> list[float] | None:
         value = statistic(idx.astype(int))
         return float("nan") if value is None else float(value)
 
-    with np.errstate(all="ignore"):
+    # A resample set with no spread (tiny or unanimous data) is reported as no interval, not
+    # with scipy's DegenerateDataWarning.
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         res = bootstrap(
             (np.arange(n),),
             stat,
