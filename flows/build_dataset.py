@@ -6,6 +6,7 @@ result caching is off: a task re-run must look at the store, not at a cached ret
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -40,4 +41,35 @@ def build_dataset(config: str | None = None, progress: bool = False) -> dict[str
             report = summary.stages[stage.name] = stage_task(ctx)
             if report.error:  # a problem the user must fix: said in one line, not a traceback
                 break
+    if summary.release_dir and (Path(summary.release_dir) / "report.html").is_file():
+        _report_artifact(Path(summary.release_dir))
     return summary.model_dump(mode="json")
+
+
+def _report_artifact(release: Path) -> None:
+    """The release's report as a Prefect artifact: its agreement table in the UI, and where
+    the full page (with the plots) is on disk."""
+    from prefect.artifacts import create_markdown_artifact
+
+    manifest = json.loads((release / "manifest.json").read_text())
+    agr = manifest.get("agreement") or {}
+    lines = [
+        f"# {manifest.get('name')} {manifest.get('version')}",
+        "",
+        f"Full report (plots included): `{(release / 'report.html').resolve()}`",
+        "",
+        "| annotator | actions | accuracy [95%] | Cohen's kappa [95%] |",
+        "|---|---|---|---|",
+    ]
+    for name, a in agr.get("annotators", {}).items():
+        lines.append(
+            f"| `{name}` | {a['answered']} | {a['accuracy']} {a.get('accuracy_ci')} | "
+            f"{a.get('cohen_kappa_vs_intended')} {a.get('cohen_kappa_vs_intended_ci')} |"
+        )
+    lines.append(
+        f"\nKrippendorff's alpha (with intended): {agr.get('krippendorff_alpha_with_intended')} "
+        f"{agr.get('krippendorff_alpha_with_intended_ci')}"
+    )
+    create_markdown_artifact(
+        markdown="\n".join(lines), key="valact-report", description="ValAct release report"
+    )

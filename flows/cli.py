@@ -150,7 +150,7 @@ def _stage_command(name: str) -> None:
 
 
 for _stage in STAGES:
-    if _stage.name != "release":
+    if _stage.name not in ("release", "annotate"):  # annotate: a group, at the end
         _stage_command(_stage.name)
 
 
@@ -505,6 +505,111 @@ def value_check_command(
         highlight=False,
         soft_wrap=True,
     )
+
+
+annotate_app = typer.Typer(
+    invoke_without_command=True,
+    help="Run the annotate stage (actions -> annotations); `export` and `import` bring people in.",
+)
+app.add_typer(annotate_app, name="annotate")
+
+
+@annotate_app.callback()
+def annotate_command(
+    ctx: typer.Context, config: ConfigOpt = None, progress: ProgressOpt = None
+) -> None:
+    """Run only the annotate stage (actions -> annotations), or a subcommand."""
+    if ctx.invoked_subcommand is not None:
+        return
+    _quiet_libraries()
+    settings = _settings(config)
+    with run_lock(settings.processed_dir):
+        summary = run_stages(settings, [BY_NAME["annotate"]], progress=progress)
+    print_summary(summary, console)
+    if summary.error:
+        _fail("error", summary.error)
+
+
+@annotate_app.command("export")
+def annotate_export(
+    config: ConfigOpt = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for the files (default: <processed>/human)")
+    ] = None,
+    size: Annotated[
+        int | None, typer.Option(min=1, help="Actions to export (default: human.sample_size)")
+    ] = None,
+) -> None:
+    """Write a stratified sample (value x category) for people: a CSV and a Label Studio
+    project (tasks JSON and labeling config XML)."""
+    from pipeline.human import export
+
+    settings = _settings(config)
+    folder = out or settings.processed_dir / "human"
+    with Store.open(settings.db_path, settings.store) as store:
+        try:
+            result = export(settings, store, folder, size)
+        except PipelineError as err:
+            _fail("export error", str(err))
+    console.print(
+        f"{result['actions']} actions from {len(result['cells'])} value x category cells",
+        highlight=False,
+    )
+    for key in ("csv", "tasks", "config"):
+        console.print(f"  {result[key]}", highlight=False)
+
+
+@annotate_app.command("import")
+def annotate_import(
+    file: Annotated[Path, typer.Argument(help="A Label Studio JSON export or the filled CSV")],
+    config: ConfigOpt = None,
+    show: Annotated[int, typer.Option(help="Problems listed")] = 50,
+) -> None:
+    """Read people's labels back, store them, and report human-human, human-intended and
+    human-model agreement (written to <processed>/human_agreement.json)."""
+    from pipeline.human import human_agreement, import_file
+
+    _quiet_libraries()
+    settings = _settings(config)
+    if not file.is_file():
+        _fail("import error", f"{file} is not a file")
+    with run_lock(settings.processed_dir), Store.open(settings.db_path, settings.store) as store:
+        try:
+            report = import_file(store, file)
+        except PipelineError as err:
+            _fail("import error", str(err))
+        stats = human_agreement(store)
+    path = settings.processed_dir / "human_agreement.json"
+    path.write_text(json.dumps({"import": report.model_dump(), **stats}, indent=2) + "\n")
+    console.print(
+        f"{file.name} ({report.format}): {report.stored} labels stored from "
+        f"{len(report.annotators)} annotator(s); {report.skipped} skipped, {report.cancelled} "
+        f"cancelled, {len(report.problems)} not counted",
+        highlight=False,
+    )
+    for p in report.problems[:show]:
+        console.print(f"  {p.item_ref}: {p.reason}: {p.detail}", highlight=False, markup=False)
+    if len(report.problems) > show:
+        console.print(f"  (+{len(report.problems) - show} more)", highlight=False)
+    hh = stats["human_human"]
+    console.print(
+        f"human-human: Fleiss' kappa {hh['fleiss_kappa']} {hh['fleiss_kappa_ci']}, "
+        f"Krippendorff's alpha {hh['krippendorff_alpha']} {hh['krippendorff_alpha_ci']}",
+        highlight=False,
+    )
+    for name, a in stats["human_intended"]["annotators"].items():
+        console.print(
+            f"{name} vs intended: accuracy {a['accuracy']} {a['accuracy_ci']} over "
+            f"{a['answered']}, kappa {a['cohen_kappa_vs_intended']}",
+            highlight=False,
+        )
+    for pair, b in stats["human_model"].items():
+        console.print(
+            f"{pair}: agreement {b['percent_agreement']} over {b['items']}, kappa "
+            f"{b['cohen_kappa']} {b['cohen_kappa_ci']}",
+            highlight=False,
+        )
+    console.print(f"written to {path}", highlight=False)
 
 
 if __name__ == "__main__":

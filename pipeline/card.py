@@ -213,6 +213,34 @@ def _dates(rows: dict[str, list[Any]]) -> str:
     return f"posts created {day(min(times))} to {day(max(times))} (UTC)"
 
 
+def _more_agreement(agr: dict[str, Any]) -> list[str]:
+    """Fleiss' kappa, the study's "select the value" check and the judge panel's agreement
+    (the full tables, by category and generator too, are in the release's report.html)."""
+    lines = []
+    if agr.get("fleiss_kappa_annotators") is not None:
+        lines.append(
+            f"- Fleiss' kappa across annotators: {agr['fleiss_kappa_annotators']}"
+            f"{_ci(agr.get('fleiss_kappa_annotators_ci'))}"
+        )
+    for name, sel in (agr.get("select_the_value") or {}).items():
+        if sel.get("accuracy") is not None:
+            lines.append(
+                f'- `{name}` picks the option written for a named value ("select the value", '
+                f"among a question's options): {sel['accuracy']}{_ci(sel.get('accuracy_ci'))} "
+                f"over {sel['picks']} picks"
+            )
+    judges = agr.get("judge_panel") or {}
+    if judges.get("items"):
+        lines.append(
+            f"- judge panel ({' vs '.join(f'`{j}`' for j in judges['judges'])}) over "
+            f"{judges['items']} posts: Cohen's kappa {judges.get('cohen_kappa')}"
+            f"{_ci(judges.get('cohen_kappa_ci'))}, agreement {judges.get('percent_agreement')}"
+        )
+    if lines:
+        lines.append("- More (by category and generator, confusion matrices): `report.html`.")
+    return lines
+
+
 def body(ctx: RunContext, manifest: dict[str, Any], rows: dict[str, list[BaseModel]]) -> list[str]:
     s = ctx.settings
     c = manifest["counts"]
@@ -297,6 +325,7 @@ def body(ctx: RunContext, manifest: dict[str, Any], rows: dict[str, list[BaseMod
         f"- Krippendorff's alpha (annotators + intended value): "
         f"{agr.get('krippendorff_alpha_with_intended')}"
         f"{_ci(agr.get('krippendorff_alpha_with_intended_ci'))}",
+        *_more_agreement(agr),
         "",
         "## Provenance",
         "",

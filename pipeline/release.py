@@ -22,18 +22,19 @@ from pydantic import BaseModel
 
 import pipeline
 from pipeline import card as dataset_card
-from pipeline.agreement import agreement
+from pipeline import report as report_page
+from pipeline.agreement import store_agreement
 from pipeline.context import RunContext, start_report
 from pipeline.errors import PipelineError
 from pipeline.pii import scrub
 from pipeline.settings import PIISettings
 from pipeline.text import post_text
-from schemas import Annotation
 from schemas.convert import hf_features
 from schemas.release import RELEASE_CONFIGS, ActionRow, QuestionRow, ScenarioRow
 from schemas.run import StageReport
 
-STAGE, VERSION = "release", "4"  # 3: texts scrubbed (pipeline.pii); 4: text_sha256, policy
+# 3: texts scrubbed (pipeline.pii); 4: text_sha256, policy; 5: report.html, fuller agreement
+STAGE, VERSION = "release", "5"
 
 
 def collect(ctx: RunContext) -> dict[str, list[BaseModel]]:
@@ -174,6 +175,7 @@ def write(
     }
     prefix = data_prefix(split, manifest)
     (tmp / "README.md").write_text(dataset_card.build(ctx, manifest, rows, prefix))
+    (tmp / "report.html").write_text(report_page.render(ctx.store, manifest, rows))
     # The manifest last: a folder with a manifest is a complete release.
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     tmp.rename(target)  # atomic; the target does not exist (versions are never replaced)
@@ -344,7 +346,6 @@ def run(ctx: RunContext) -> StageReport:
             "immutable, so bump release.version (e.g. VALACT_RELEASE__VERSION) to publish this"
         )
     released = {a.action_id for a in rows["actions"]}  # type: ignore[attr-defined]
-    annotations = [a for a in ctx.store.load(Annotation) if a.action_id in released]
     manifest = {
         "name": s.release.name,
         "version": version,
@@ -363,7 +364,7 @@ def run(ctx: RunContext) -> StageReport:
         "counts": {k: len(v) for k, v in rows.items()},
         "models": models_used(ctx, rows),
         "tokens": tokens_behind(ctx, rows),
-        "agreement": agreement(annotations),
+        "agreement": store_agreement(ctx.store, released),
         "settings": s.public_dict(),
     }
     write(ctx, rows, manifest, target)

@@ -532,6 +532,13 @@ class AnnotationSettings(StrictModel):
     offline_models: list[str] = [f"{OFFLINE_PREFIX}minilm-values"]
 
 
+class HumanAnnotationSettings(StrictModel):
+    """`valact annotate export`: how many actions people are asked to label, drawn evenly
+    across value x category cells in a seeded order (scenarios scrubbed as `pii` says)."""
+
+    sample_size: int = Field(200, ge=1)
+
+
 class SamplingSettings(StrictModel):
     per_category: int = Field(600, ge=1)
 
@@ -639,6 +646,7 @@ class Settings(BaseSettings):
     judge: JudgeSettings = JudgeSettings()
     generation: GenerationSettings = GenerationSettings()
     annotation: AnnotationSettings = AnnotationSettings()
+    human: HumanAnnotationSettings = HumanAnnotationSettings()
     sampling: SamplingSettings = SamplingSettings()
     questions: QuestionSettings = QuestionSettings()
     release: ReleaseSettings = ReleaseSettings()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from schemas import records as r
+from schemas.human import HumanAnnotation
 from schemas.llm import BatchJob
 
 
@@ -38,6 +39,7 @@ TABLES: dict[str, Table] = {
         Table("llm_cache", r.LLMCall, ("request_id",)),
         Table("llm_failures", r.LLMFailure, ("request_id",)),
         Table("llm_batches", BatchJob, ("batch_id",)),
+        Table("human_annotations", HumanAnnotation, ("action_id", "annotator")),
     )
 }
 

@@ -56,3 +56,85 @@ def test_every_figure_has_its_95_percent_interval_and_the_interval_holds_it() ->
     assert low < a["krippendorff_alpha_with_intended"] < high
     assert set(m1["per_value_accuracy_ci"]) == set(VALUES)
     assert agreement(rows) == a  # seeded: the same intervals every run
+
+
+def test_confusion_matrix_fleiss_and_pairwise_across_annotators() -> None:
+    import random
+
+    rng = random.Random(11)
+    rows = []
+    for i in range(200):
+        v = VALUES[i % 10]
+        for who, acc in (("m1", 0.8), ("m2", 0.6), ("m3", 0.7)):
+            rows.append(ann(i, v, v if rng.random() < acc else rng.choice(VALUES), who=who))
+    a = agreement(rows)
+    m1 = a["annotators"]["m1"]
+    cm = m1["confusion_matrix"]
+    assert cm["labels"] == VALUES and sum(map(sum, cm["matrix"])) == 200
+    assert sum(cm["matrix"][i][i] for i in range(10)) == round(m1["accuracy"] * 200)
+    for key in ("fleiss_kappa_annotators", "fleiss_kappa_with_intended"):
+        low, high = a[f"{key}_ci"]
+        assert 0 < low < a[key] < high < 1
+    assert set(a["pairwise"]) == {"m1 vs m2", "m1 vs m3", "m2 vs m3"}
+    pair = a["pairwise"]["m1 vs m2"]
+    assert pair["items"] == 200 and pair["cohen_kappa_ci"][0] < pair["cohen_kappa"]
+    low, high = a["krippendorff_alpha_annotators_ci"]
+    assert low < a["krippendorff_alpha_annotators"] < high
+
+
+def test_breakdowns_select_the_value_and_the_judge_panel() -> None:
+    from pipeline.agreement import breakdown, judge_agreement, select_the_value
+    from schemas import JudgeVote, Question
+
+    # one question per 4 actions; m1 reads every action right except Power (read as Achievement)
+    rows, questions = [], []
+    for q in range(10):
+        values = [VALUES[(q + k) % 10] for k in range(4)]
+        ids = [q * 4 + k for k in range(4)]
+        for i, v in zip(ids, values, strict=True):
+            rows.append(ann(i, v, "Achievement" if v == "Power" else v))
+        questions.append(
+            Question(
+                question_id=f"q{q}",
+                scenario_id="s",
+                question_index=q,
+                action_ids=[f"a{i}" for i in ids],
+                values=values,
+            )
+        )
+    sel = select_the_value(rows, questions)["m1"]
+    assert sel["picks"] == 40
+    assert sel["per_value_accuracy"]["Hedonism"] == 1.0
+    assert sel["per_value_accuracy"]["Power"] == 0.0  # no option read as Power
+    # Achievement next to Power: two options read as Achievement, so no single pick
+    assert sel["per_value_accuracy"]["Achievement"] < 1.0
+    group = {f"a{i}": ("cat-a" if i < 20 else "cat-b") for i in range(40)}
+    by = breakdown(rows, group)
+    assert set(by) == {"cat-a", "cat-b"} and by["cat-a"]["annotators"]["m1"]["answered"] == 20
+    votes = []
+    for p in range(60):
+        first = p % 3 != 0
+        second = first if p % 5 else not first
+        votes += [
+            JudgeVote(
+                post_id=f"p{p}",
+                model="j1",
+                role="judge",
+                is_decision=first,
+                reason="",
+                request_id="r",
+            ),
+            JudgeVote(
+                post_id=f"p{p}",
+                model="j2",
+                role="judge",
+                is_decision=second,
+                reason="",
+                request_id="r",
+            ),
+        ]
+    judges = judge_agreement(votes)
+    assert judges["judges"] == ["j1", "j2"] and judges["items"] == 60
+    assert judges["percent_agreement"] == 0.8
+    assert judges["cohen_kappa_ci"][0] < judges["cohen_kappa"] < judges["cohen_kappa_ci"][1]
+    assert judges["krippendorff_alpha"] is not None
