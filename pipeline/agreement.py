@@ -309,12 +309,12 @@ def breakdown(annotations: list[Annotation], group_of: dict[str, str]) -> dict[s
 
 
 def _pick(options: list[Annotation], value: str) -> int | None:
-    """Which option an annotator picks for a named value: the one whose score for it is
-    highest when it gave scores, else the only one it labelled with that value (None: it
-    labelled none, or several, with it)."""
-    scores = [getattr(a, "scores", None) for a in options]
-    if all(isinstance(sc, dict) and value in sc for sc in scores):
-        vals = [float(sc[value]) for sc in scores]  # type: ignore[index]
+    """Which option an annotator picks for a named value: the one whose probability for it is
+    highest when it gave scores (as the study asks: the best fit among the options), else the
+    only one it labelled with that value (None: it labelled none, or several, with it)."""
+    scores = [a.scores for a in options]  # a probability per value, in SchwartzValue order
+    if value in _INDEX and all(sc is not None and len(sc) == len(_INDEX) for sc in scores):
+        vals = [float(sc[_INDEX[value]]) for sc in scores]  # type: ignore[index]
         best = max(vals)
         return vals.index(best) if vals.count(best) == 1 else None
     hits = [i for i, a in enumerate(options) if a.predicted_value == value]

@@ -138,3 +138,26 @@ def test_breakdowns_select_the_value_and_the_judge_panel() -> None:
     assert judges["percent_agreement"] == 0.8
     assert judges["cohen_kappa_ci"][0] < judges["cohen_kappa"] < judges["cohen_kappa_ci"][1]
     assert judges["krippendorff_alpha"] is not None
+
+
+def test_select_the_value_uses_an_annotators_per_value_probabilities() -> None:
+    """Two options both read as Achievement: with scores, the one more Achievement-like is the
+    pick (the study's "which option best fits the value"), so the check can still succeed."""
+    from pipeline.agreement import select_the_value
+    from schemas import Question
+
+    values = ["Power", "Achievement", "Hedonism", "Security"]
+    rows = []
+    for i, v in enumerate(values):
+        scores = [0.0] * 10
+        top = "Achievement" if v == "Power" else v
+        scores[VALUES.index(top)] = 0.6 if v == "Power" else 0.9
+        scores[VALUES.index(v)] += 0.3 if v == "Power" else 0.0
+        rows.append(ann(i, v, top).model_copy(update={"scores": scores}))
+    question = Question(
+        question_id="q", scenario_id="s", question_index=0,
+        action_ids=[f"a{i}" for i in range(4)], values=values,
+    )  # fmt: skip
+    sel = select_the_value(rows, [question])["m1"]
+    assert sel["per_value_accuracy"]["Achievement"] == 1.0  # 0.9 beats the Power option's 0.6
+    assert sel["per_value_accuracy"]["Power"] == 1.0  # only the Power option scores Power
