@@ -98,6 +98,33 @@ def _v1_to_v2(store: Store) -> list[str]:
     ]
 
 
+def _add_column(store: Store, table: str, column: str, layout: int) -> int | None:
+    """Give `table` its new `column` where the table's model puts it (before the provenance
+    columns: the store checks the order), by rebuilding it with every row copied as it is;
+    returns the rows carried over, or None when there is nothing to do (no such table, or
+    already the current columns)."""
+    from pipeline.store import StoreSchemaError, table_columns
+
+    con = store.con
+    current = list(table_columns(table))
+    existing = store._existing().get(table)
+    if existing is None or existing == current:
+        return None
+    old = [c for c in current if c != column]
+    if existing != old:
+        raise StoreSchemaError(
+            f"table {table!r} has columns {existing}, layout {layout} has {old}: the store is "
+            "damaged; move it aside and rebuild (model answers are in its llm_cache table)"
+        )
+    con.execute(f"CREATE TABLE {table}_layout{layout} AS SELECT * FROM {table}")
+    con.execute(f"DROP TABLE {table}")
+    store._create_tables()
+    names = ", ".join(f'"{c}"' for c in old)
+    con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {table}_layout{layout}")
+    con.execute(f"DROP TABLE {table}_layout{layout}")
+    return store.count(table)
+
+
 def _v2_to_v3(store: Store) -> list[str]:
     """Layout 2 -> 3: `posts` gains `removed` (why Reddit took a post down), null for every
     stored post until it is scraped again; `scrape_state` is new (created empty).
@@ -107,26 +134,9 @@ def _v2_to_v3(store: Store) -> list[str]:
     is, and `content_sha` does not change (`removed` is not part of it), so nothing downstream
     is recomputed. A store coming from layout 1 already has the current tables (the 1 -> 2 step
     creates them), and this step has nothing to do."""
-    from pipeline.store import StoreSchemaError, table_columns
-
-    con = store.con
-    current = list(table_columns("posts"))
-    existing = store._existing().get("posts")
-    if existing is None or existing == current:
+    n = _add_column(store, "posts", "removed", 2)
+    if n is None:
         return []
-    old = [c for c in current if c != "removed"]
-    if existing != old:
-        raise StoreSchemaError(
-            f"table 'posts' has columns {existing}, layout 2 has {old}: the store is damaged; "
-            "move it aside and rebuild (model answers are in its llm_cache table)"
-        )
-    con.execute("CREATE TABLE posts_layout2 AS SELECT * FROM posts")
-    con.execute("DROP TABLE posts")
-    store._create_tables()
-    names = ", ".join(f'"{c}"' for c in old)
-    con.execute(f"INSERT INTO posts ({names}) SELECT {names} FROM posts_layout2")
-    con.execute("DROP TABLE posts_layout2")
-    n = store.count("posts")
     return [
         f"store migrated from layout 2 to 3: posts gained a 'removed' column ({n} posts carried "
         "over as they were; 'removed' is filled when a post is scraped again), and a "
@@ -158,26 +168,9 @@ def _v4_to_v5(store: Store) -> list[str]:
     the provenance columns); the rows are copied as they are, and the annotate stage's new
     version recomputes them on the next build. A store already at the new columns (coming from
     layout 1) has nothing to do."""
-    from pipeline.store import StoreSchemaError, table_columns
-
-    con = store.con
-    current = list(table_columns("annotations"))
-    existing = store._existing().get("annotations")
-    if existing is None or existing == current:
+    n = _add_column(store, "annotations", "scores", 4)
+    if n is None:
         return []
-    old = [c for c in current if c != "scores"]
-    if existing != old:
-        raise StoreSchemaError(
-            f"table 'annotations' has columns {existing}, layout 4 has {old}: the store is "
-            "damaged; move it aside and rebuild (model answers are in its llm_cache table)"
-        )
-    con.execute("CREATE TABLE annotations_layout4 AS SELECT * FROM annotations")
-    con.execute("DROP TABLE annotations")
-    store._create_tables()
-    names = ", ".join(f'"{c}"' for c in old)
-    con.execute(f"INSERT INTO annotations ({names}) SELECT {names} FROM annotations_layout4")
-    con.execute("DROP TABLE annotations_layout4")
-    n = store.count("annotations")
     return [
         f"store migrated from layout 4 to 5: annotations gained a 'scores' column ({n} "
         "annotations carried over; the next build annotates again, with scores)"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -44,19 +45,12 @@ class RehydrateReport:
     out: str = ""
 
     def summary(self) -> str:
-        gone = ", ".join(f"{r} {n}" for r, n in sorted(_count(self.gone.values()).items()))
+        gone = ", ".join(f"{r} {n}" for r, n in sorted(Counter(self.gone.values()).items()))
         return (
             f"rehydrated {self.filled} scenario texts of release {self.version} from "
             f"{self.source}; {len(self.mismatched)} changed since (hash differs), "
             f"{len(self.gone)} gone ({gone or 'none'}): not filled"
         )
-
-
-def _count(values: Any) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for v in values:
-        out[v] = out.get(v, 0) + 1
-    return out
 
 
 def _gone(record: dict[str, Any]) -> str | None:

@@ -28,6 +28,7 @@ from pipeline.context import RunContext, start_report
 from pipeline.errors import PipelineError
 from pipeline.pii import scrub
 from pipeline.settings import PIISettings
+from pipeline.sources.dumps import file_sha256
 from pipeline.text import post_text
 from schemas.convert import hf_features
 from schemas.release import RELEASE_CONFIGS, ActionRow, QuestionRow, ScenarioRow
@@ -171,7 +172,7 @@ def write(
             ds.to_parquet(str(tmp / name / f"{prefix}-00000-of-00001.parquet"))
     # Checksums of the data: two builds with the same settings and seed give the same bytes.
     manifest["files"] = {
-        p.relative_to(tmp).as_posix(): _sha256(p) for p in sorted(tmp.rglob("*.parquet"))
+        p.relative_to(tmp).as_posix(): file_sha256(p) for p in sorted(tmp.rglob("*.parquet"))
     }
     prefix = data_prefix(split, manifest)
     (tmp / "README.md").write_text(dataset_card.build(ctx, manifest, rows, prefix))
@@ -179,14 +180,6 @@ def write(
     # The manifest last: a folder with a manifest is a complete release.
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     tmp.rename(target)  # atomic; the target does not exist (versions are never replaced)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def code_version() -> dict[str, Any]:
