@@ -1,4 +1,5 @@
-"""`build_dataset`: every pipeline stage as a Prefect task, in the order of `STAGES`.
+"""`build_dataset`: every pipeline stage as a Prefect task, in the order of `STAGES` (with the
+gate's refill rounds, `pipeline.stages.run_all`).
 
 Caching and resume are the store's job (each stage skips what is done), so Prefect's own
 result caching is off: a task re-run must look at the store, not at a cached return value.
@@ -17,8 +18,10 @@ from prefect.cache_policies import NO_CACHE
 
 from pipeline import ingest
 from pipeline.build import open_run
+from pipeline.context import RunContext
 from pipeline.settings import load_settings
-from pipeline.stages import STAGES
+from pipeline.stages import Stage, run_all
+from schemas.run import StageReport
 
 
 @flow(name="build_dataset")
@@ -26,21 +29,18 @@ def build_dataset(config: str | None = None, progress: bool = False) -> dict[str
     """Build (or refresh) a ValAct release; returns the run summary. `progress` draws bars
     (for a run started from a terminal; a deployment's logs want none)."""
     settings = load_settings(Path(config) if config else None)
-    with open_run(settings, progress=progress) as (ctx, summary):
-        for stage in STAGES:
-            if stage.name == "ingest" and settings.source.dask:
-                # Its files are tasks of their own, on Dask (a subflow): this stays in the flow.
-                from flows.parallel_ingest import dask_reader
 
-                parallel = replace(stage, run=partial(ingest.run, read=dask_reader(settings)))
-                report = summary.stages[stage.name] = parallel.execute(ctx)
-                if report.error:
-                    break
-                continue
-            stage_task = task(stage.execute, name=stage.name, cache_policy=NO_CACHE)  # type: ignore[call-overload]
-            report = summary.stages[stage.name] = stage_task(ctx)
-            if report.error:  # a problem the user must fix: said in one line, not a traceback
-                break
+    def execute(stage: Stage, ctx: RunContext) -> StageReport:
+        if stage.name == "ingest" and settings.source.dask:
+            # Its files are tasks of their own, on Dask (a subflow): this stays in the flow.
+            from flows.parallel_ingest import dask_reader
+
+            return replace(stage, run=partial(ingest.run, read=dask_reader(settings))).execute(ctx)
+        stage_task = task(stage.execute, name=stage.name, cache_policy=NO_CACHE)  # type: ignore[call-overload]
+        return stage_task(ctx)  # an error is the report's one line, not a traceback
+
+    with open_run(settings, progress=progress) as (ctx, summary):
+        run_all(ctx, summary.stages, execute)
     if summary.release_dir and (Path(summary.release_dir) / "report.html").is_file():
         _report_artifact(Path(summary.release_dir))
     return summary.model_dump(mode="json")

@@ -245,6 +245,12 @@ DROP_QUERIES = {
     "FROM near_dup WHERE NOT keep",
     "judge_panel": "SELECT reason, post_id AS item, array_to_string(votes, ', ') AS detail "
     "FROM judge_panel WHERE NOT keep",
+    "gate_actions": "SELECT CASE WHEN passed THEN 'regenerated' ELSE reason END AS reason, "
+    "action_id AS item, CASE WHEN passed THEN 'passed after ' || regenerations || "
+    "' re-ask(s): ' || text ELSE detail END AS detail FROM gate_actions "
+    "WHERE NOT passed OR regenerations > 0",
+    "gate_scenarios": "SELECT reason, scenario_id AS item, detail FROM gate_scenarios "
+    "WHERE NOT keep",
     "llm_failures": "SELECT reason, item_key AS item, task || ' ' || model || ', failed in ' "
     "|| runs || ' run(s)' || CASE WHEN given_up THEN ', given up' ELSE '' END AS detail "
     "FROM llm_failures",
@@ -256,7 +262,7 @@ def dropped(
     config: ConfigOpt = None,
     examples: Annotated[int, typer.Option(help="Examples shown per reason")] = 3,
 ) -> None:
-    """What was dropped or failed, by table and reason, with a few examples each."""
+    """What was dropped, re-asked or failed, by table and reason, with a few examples each."""
     settings = _settings(config)
     with Store.open(settings.db_path, settings.store) as store:
         for table, sql in DROP_QUERIES.items():

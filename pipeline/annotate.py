@@ -32,16 +32,41 @@ def score_list(answer: AnnotationAnswer) -> list[float] | None:
     return [float(answer.scores.get(v, 0.0)) for v in SchwartzValue]
 
 
-def run(ctx: RunContext) -> StageReport:
-    s, store = ctx.settings, ctx.store
-    annotators = s.annotator_models()
-    report = start_report(
+def start(ctx: RunContext) -> StageReport:
+    """The stage's report, its signature saying what its annotations depend on (the
+    value-check gate's verdicts depend on it too)."""
+    annotators = ctx.settings.annotator_models()
+    return start_report(
         ctx,
         STAGE,
         VERSION,
         *SAMPLING,
         extra=([ctx.llm.prompt_version("annotate", a) for a in annotators],),
     )
+
+
+def annotate_request(
+    ctx: RunContext,
+    annotator: str,
+    scenario_id: str,
+    scenario: str,
+    action: str,
+    candidates: list[str],
+) -> LLMRequest:
+    """An annotation request; only the offline annotator reads the scenario's candidates (a
+    model's request stays as it was)."""
+    payload: dict[str, object] = {"action": action, "scenario_id": scenario_id}
+    if annotator.startswith(OFFLINE_PREFIX):
+        payload["candidates"] = candidates
+    return ctx.llm.request(
+        "annotate", annotator, annotate_messages(scenario, action, ctx.settings.pii), payload
+    )
+
+
+def run(ctx: RunContext) -> StageReport:
+    s, store = ctx.settings, ctx.store
+    annotators = s.annotator_models()
+    report = start(ctx)
     prov = ctx.provenance(report)
     scenarios = {
         r["scenario_id"]: post_text(r["title"], r["text"])
@@ -69,20 +94,19 @@ def run(ctx: RunContext) -> StageReport:
     pending: list[tuple[Action, LLMRequest, str]] = []
     for action_id, annotator in todo.todo:
         action = actions[action_id]
-        payload: dict[str, object] = {"action": action.text, "scenario_id": action.scenario_id}
-        if annotator.startswith(OFFLINE_PREFIX):
-            payload["candidates"] = candidates[action.scenario_id]
-        request = ctx.llm.request(
-            "annotate",
+        request = annotate_request(
+            ctx,
             annotator,
-            annotate_messages(scenarios.get(action.scenario_id, ""), action.text, ctx.settings.pii),
-            payload,
+            action.scenario_id,
+            scenarios.get(action.scenario_id, ""),
+            action.text,
+            candidates[action.scenario_id],
         )
         pending.append((action, request, wanted[action_id, annotator]))
     ctx.llm.prepare([r for _, r, _ in pending])
     with ctx.progress.track("annotate", len(pending)) as advance:
-        for start in range(0, len(pending), _CHUNK):  # concurrent requests, rows written per chunk
-            chunk = pending[start : start + _CHUNK]
+        for first in range(0, len(pending), _CHUNK):  # concurrent requests, rows written per chunk
+            chunk = pending[first : first + _CHUNK]
             rows: list[Annotation] = []
             inputs: list[str] = []
             answers = ctx.llm.ask_many(

@@ -19,7 +19,7 @@ from pipeline.context import RunContext
 from pipeline.errors import describe
 from pipeline.progress import Progress
 from pipeline.settings import Settings, redact_url
-from pipeline.stages import STAGES, Stage
+from pipeline.stages import Stage, run_all
 from pipeline.store import Store
 from schemas.run import RunSummary
 
@@ -116,10 +116,13 @@ def run_stages(
     """Run stages in order without an orchestrator, stopping at a stage that reports an
     error the user must fix."""
     with open_run(settings, embedder, progress) as (ctx, summary):
-        for stage in stages or STAGES:
-            report = summary.stages[stage.name] = stage.execute(ctx)
-            if report.error:
-                break
+        if stages is None:
+            run_all(ctx, summary.stages)
+        else:
+            for stage in stages:
+                report = summary.stages[stage.name] = stage.execute(ctx)
+                if report.error:
+                    break
     return summary
 
 

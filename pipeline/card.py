@@ -213,6 +213,27 @@ def _dates(rows: dict[str, list[Any]]) -> str:
     return f"posts created {day(min(times))} to {day(max(times))} (UTC)"
 
 
+def _gate(gate: dict[str, Any]) -> list[str]:
+    """The value-check gate's rule and what it did."""
+    if not gate:
+        return []
+    dropped = gate.get("scenarios_dropped") or {}
+    lines = [
+        f"Gate ({'enforced' if gate.get('enforced') else 'recorded only'}): {gate['rule']} "
+        f"({', '.join(f'`{a}`' for a in gate.get('annotators', []))}); an action that fails is "
+        f"re-asked up to {gate.get('max_attempts')} times, naming the value it was read as. Of "
+        f"the {gate.get('actions')} released actions, {gate.get('passed_as_written')} passed as "
+        f"written and {gate.get('passed_after_regeneration')} after a re-ask"
+        + (f"; {gate['failed']} did not pass" if gate.get("failed") else "")
+        + ". Scenarios dropped for a candidate that never passed, each replaced by the next "
+        + "eligible post of its category: "
+        + (", ".join(f"{c} {n}" for c, n in dropped.items()) if dropped else "none")
+        + ".",
+        "",
+    ]
+    return lines
+
+
 def _more_agreement(agr: dict[str, Any]) -> list[str]:
     """Fleiss' kappa, the study's "select the value" check and the judge panel's agreement
     (the full tables, by category and generator too, are in the release's report.html)."""
@@ -310,7 +331,11 @@ def body(ctx: RunContext, manifest: dict[str, Any], rows: dict[str, list[BaseMod
         "",
     ]
     agr = manifest.get("agreement") or {}
-    lines.append("95% intervals in brackets (Wilson for accuracies, bootstrap over actions).")
+    lines += _gate(manifest.get("value_check") or {})
+    lines.append(
+        "Agreement of the actions as first written, before any re-ask; 95% intervals in "
+        "brackets (Wilson for accuracies, bootstrap over actions)."
+    )
     lines.append("")
     for name, a in agr.get("annotators", {}).items():
         lines.append(

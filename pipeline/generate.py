@@ -162,8 +162,8 @@ def _per_value_chunks(
     check: Check,
     advance: Advance,
 ) -> Made:
-    for start in range(0, len(todo), _CHUNK):  # asked concurrently, a chunk at a time
-        chunk = todo[start : start + _CHUNK]
+    for first in range(0, len(todo), _CHUNK):  # asked concurrently, a chunk at a time
+        chunk = todo[first : first + _CHUNK]
         requests = [
             ctx.llm.request(
                 "generate",
@@ -192,11 +192,11 @@ def _per_scenario(
         groups.setdefault((sc.scenario_id, generator), []).append((aid, sc, value))
     keys = list(groups)
     with ctx.progress.track("generate", len(keys)) as advance:
-        for start in range(0, len(keys), _CHUNK):  # first requests concurrently, into the cache
+        for first in range(0, len(keys), _CHUNK):  # first requests concurrently, into the cache
             ctx.llm.ask_many(
                 [
                     (_first_request(ctx, groups[key][0][1], key[1]), f"{key[0]}:{key[1]}", None)
-                    for key in keys[start : start + _CHUNK]
+                    for key in keys[first : first + _CHUNK]
                 ],
                 progress=advance,
             )
@@ -278,12 +278,12 @@ def scenario_actions(
     return made
 
 
-def run(ctx: RunContext) -> StageReport:
-    s, store = ctx.settings, ctx.store
-    generators = s.generator_models()
-    per_scenario = s.generation.mode == "per_scenario"
+def start(ctx: RunContext) -> StageReport:
+    """The stage's report, its signature saying what its actions depend on (the value-check
+    gate's verdicts depend on it too)."""
+    per_scenario = ctx.settings.generation.mode == "per_scenario"
     task: Task = "generate_all" if per_scenario else "generate"
-    report = start_report(
+    return start_report(
         ctx,
         STAGE,
         VERSION,
@@ -292,10 +292,17 @@ def run(ctx: RunContext) -> StageReport:
         "generation.mode",
         *SAMPLING,
         extra=(
-            [ctx.llm.prompt_version(task, g) for g in generators],
+            [ctx.llm.prompt_version(task, g) for g in ctx.settings.generator_models()],
             CHECK_RULES if per_scenario else None,
         ),
     )
+
+
+def run(ctx: RunContext) -> StageReport:
+    s, store = ctx.settings, ctx.store
+    generators = s.generator_models()
+    per_scenario = s.generation.mode == "per_scenario"
+    report = start(ctx)
     prov = ctx.provenance(report)
     scenarios = {sc.scenario_id: sc for sc in store.load(Scenario, order="scenario_id")}
     items: dict[str, tuple[Scenario, str, SchwartzValue]] = {}

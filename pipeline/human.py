@@ -52,9 +52,12 @@ def sample(store: Store, size: int, seed: int) -> list[dict[str, Any]]:
     """Up to `size` actions spread evenly over the value x category cells: cells take turns,
     each giving its next action in a seeded hash order, so the sample is the same every time
     and grows by adding rows."""
+    # The text a release shows (the gate's, after any re-ask), of scenarios the gate kept.
     rows = store.query(
-        "SELECT a.action_id, a.value, a.text AS action, s.category, s.title, s.text "
-        "FROM actions a JOIN scenarios s USING (scenario_id)"
+        "SELECT a.action_id, a.value, coalesce(g.text, a.text) AS action, s.category, s.title, "
+        "s.text FROM actions a JOIN scenarios s USING (scenario_id) "
+        "LEFT JOIN gate_actions g USING (action_id) WHERE a.scenario_id NOT IN "
+        "(SELECT scenario_id FROM gate_scenarios WHERE NOT keep)"
     )
 
     def rank(action_id: str) -> str:
@@ -338,12 +341,34 @@ def as_annotations(rows: list[HumanAnnotation]) -> list[Annotation]:
     ]
 
 
+def model_readings(store: Store) -> list[Annotation]:
+    """The annotators' readings of the texts people see: a re-asked action's are the gate's
+    readings of its new text, not those of the text it replaced."""
+    regenerated = store.query(
+        "SELECT action_id, value, text, request_id, annotators, predicted_values "
+        "FROM gate_actions WHERE regenerations > 0"
+    )
+    replaced = {r["action_id"] for r in regenerated}
+    return [a for a in store.load(Annotation) if a.action_id not in replaced] + [
+        Annotation(
+            action_id=r["action_id"],
+            annotator=model,
+            value=r["value"],
+            predicted_value=said,
+            agrees=None if said is None else said == r["value"],
+            request_id=r["request_id"],
+        )
+        for r in regenerated
+        for model, said in zip(r["annotators"], r["predicted_values"], strict=True)
+    ]
+
+
 def human_agreement(store: Store) -> dict[str, Any]:
     """Human-human (Fleiss' kappa, Krippendorff's alpha, pairwise kappa), human-intended (each
     person's accuracy, kappa and confusion matrix, as for the models) and human-model (each
     person against each model annotator over the actions both labelled)."""
     people = as_annotations(store.load(HumanAnnotation, order="action_id, annotator"))
-    models = [a for a in store.load(Annotation) if a.predicted_value is not None]
+    models = [a for a in model_readings(store) if a.predicted_value is not None]
     vs_intended = agreement(people)
     said: dict[str, dict[str, str]] = defaultdict(dict)
     for a in people + models:

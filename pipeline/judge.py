@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.context import SAMPLING, RunContext, start_report
+from pipeline.gate import rejected_posts
 from pipeline.llm.prompts import judge_messages
 from pipeline.near_dup import (
     EmbedStats,
@@ -311,6 +312,9 @@ def run(ctx: RunContext) -> StageReport:
     store.delete("judge_votes", "post_id IN (SELECT unnest(?))", [sorted(stale)])
     report.removed = len(stale)
     target = math.ceil(s.sampling.per_category * s.judge.oversample)
+    # Accepted posts whose scenario the value-check gate dropped fill no place: the walk goes
+    # on past them (`pipeline.gate`), so a dropped scenario's place is refilled.
+    gated = {pid for pid, h in rejected_posts(ctx).items() if sha.get(pid) == h}
     before = ctx.llm.snapshot()
     deferred = 0
     answers: Answers = {}
@@ -335,6 +339,9 @@ def run(ctx: RunContext) -> StageReport:
 
     def accepted(post_id: str) -> bool:
         keep = _accepted(post_id)
+        if keep and post_id in gated:
+            report.drop("gate_dropped_before")
+            keep = False
         walked["accepted"] += keep
         walked["looked"] += 1
         return keep

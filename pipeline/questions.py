@@ -1,4 +1,5 @@
-"""Stage 8, question assembly: 20 `actions` per scenario -> 5 `questions` of 4 options.
+"""Stage 9, question assembly: the 20 `actions` of each scenario the value-check gate kept ->
+5 `questions` of 4 options.
 
 Every candidate is used exactly once and no value appears twice within a question, so each
 value appears exactly twice per scenario. The study drew with an unseeded retry loop; here the
@@ -62,10 +63,20 @@ def run(ctx: RunContext) -> StageReport:
     for a in store.load(Action):
         actions[a.scenario_id].append(a)
     expected = len(s.generator_models()) * len(SchwartzValue)
+    verdicts = {
+        r["scenario_id"]: r["keep"]
+        for r in store.query("SELECT scenario_id, keep FROM gate_scenarios")
+    }
     wanted: dict[str, str] = {}
     for sid in sorted(store.keys("scenarios")):
         if len(actions.get(sid, [])) != expected:
             report.drop("incomplete_actions")  # assembled once generation fills the gaps
+            continue
+        if sid not in verdicts:
+            report.drop("no_gate_verdict")  # its value check waits for a failed request
+            continue
+        if not verdicts[sid]:
+            report.drop("gate_dropped")  # replaced by the next eligible scenario
             continue
         wanted[sid] = digest(sorted((a.action_id, a.value) for a in actions[sid]))
     stored = {

@@ -1,4 +1,4 @@
-"""Stage 9, local release: store -> `<processed>/releases/<version>/` (Parquet per config,
+"""Stage 10, local release: store -> `<processed>/releases/<version>/` (Parquet per config,
 a dataset card and a manifest that describes how the release was made).
 
 A version is immutable: rebuilding an existing version with the same content fingerprint is a
@@ -13,7 +13,6 @@ import hashlib
 import json
 import shutil
 import subprocess
-from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from pipeline import report as report_page
 from pipeline.agreement import store_agreement
 from pipeline.context import RunContext, start_report
 from pipeline.errors import PipelineError
+from pipeline.gate import gate_summary
 from pipeline.pii import scrub
 from pipeline.settings import PIISettings
 from pipeline.sources.dumps import file_sha256
@@ -34,8 +34,9 @@ from schemas.convert import hf_features
 from schemas.release import RELEASE_CONFIGS, ActionRow, QuestionRow, ScenarioRow
 from schemas.run import StageReport
 
-# 3: texts scrubbed (pipeline.pii); 4: text_sha256, policy; 5: report.html, fuller agreement
-STAGE, VERSION = "release", "5"
+# 3: texts scrubbed (pipeline.pii); 4: text_sha256, policy; 5: report.html, fuller agreement;
+# 6: texts and value checks from the gate, `regenerations`
+STAGE, VERSION = "release", "6"
 
 
 def collect(ctx: RunContext) -> dict[str, list[BaseModel]]:
@@ -46,25 +47,22 @@ def collect(ctx: RunContext) -> dict[str, list[BaseModel]]:
         r["scenario_id"]: r
         for r in store.query(f"SELECT * FROM scenarios WHERE {complete} ORDER BY scenario_id")
     }
-    notes: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
-    for r in store.query(
-        "SELECT action_id, annotator, predicted_value FROM annotations ORDER BY annotator"
-    ):
-        notes[r["action_id"]].append((r["annotator"], r["predicted_value"]))
+    # The text that stands is the gate's (as written, or its last re-ask) and so is its check.
+    gated = {r["action_id"]: r for r in store.query("SELECT * FROM gate_actions")}
     actions = {}
     for r in store.query(f"SELECT * FROM actions WHERE {complete} ORDER BY action_id"):
-        ann = notes.get(r["action_id"], [])
-        votes = [p == r["value"] for _, p in ann if p is not None]
+        g = gated.get(r["action_id"])  # none only while a stage between is not yet re-run
         actions[r["action_id"]] = ActionRow(
             action_id=r["action_id"],
             scenario_id=r["scenario_id"],
             generator=r["generator"],
             value=r["value"],
-            text=r["text"],
+            text=g["text"] if g else r["text"],
             placeholder=r["placeholder"],
-            annotators=[a for a, _ in ann],
-            predicted_values=[p for _, p in ann],
-            value_check_passed=(sum(votes) * 2 > len(votes)) if votes else None,
+            annotators=g["annotators"] if g else [],
+            predicted_values=g["predicted_values"] if g else [],
+            value_check_passed=g["passed"] if g else None,
+            regenerations=g["regenerations"] if g else 0,
         )
     questions: list[BaseModel] = []
     for q in store.query("SELECT * FROM questions ORDER BY scenario_id, question_index"):
@@ -238,8 +236,12 @@ def missing_work(ctx: RunContext) -> dict[str, int]:
     """Requested work without a result: scenarios with no questions, actions with no
     annotation from an annotator now configured."""
     store, annotators = ctx.store, ctx.settings.annotator_models()
-    no_questions = store.count(
-        "scenarios", "scenario_id NOT IN (SELECT scenario_id FROM questions)"
+    awaiting = store.count(
+        "scenarios", "scenario_id IN (SELECT scenario_id FROM gate_scenarios WHERE NOT keep)"
+    )
+    no_questions = (
+        store.count("scenarios", "scenario_id NOT IN (SELECT scenario_id FROM questions)")
+        - awaiting
     )
     unannotated = store.scalar(
         "SELECT count(*) FROM actions a, (SELECT unnest(?) AS annotator) m "
@@ -247,7 +249,11 @@ def missing_work(ctx: RunContext) -> dict[str, int]:
         "AND n.annotator = m.annotator)",
         [annotators],
     )
-    missing = {"scenarios_without_questions": no_questions, "missing_annotations": unannotated}
+    missing = {
+        "scenarios_without_questions": no_questions,
+        "missing_annotations": unannotated,
+        "dropped_scenarios_awaiting_replacement": awaiting,  # refill rounds ran out this build
+    }
     return {k: int(v) for k, v in missing.items() if v}
 
 
@@ -278,9 +284,10 @@ def tokens_behind(ctx: RunContext, rows: dict[str, list[BaseModel]]) -> dict[str
         "FROM llm_cache WHERE request_id IN ("
         "SELECT request_id FROM judge_votes WHERE post_id IN (SELECT unnest(?)) "
         "UNION SELECT request_id FROM actions WHERE action_id IN (SELECT unnest(?)) "
-        "UNION SELECT request_id FROM annotations WHERE action_id IN (SELECT unnest(?))) "
+        "UNION SELECT request_id FROM annotations WHERE action_id IN (SELECT unnest(?)) "
+        "UNION SELECT request_id FROM regenerations WHERE action_id IN (SELECT unnest(?))) "
         "GROUP BY ALL ORDER BY ALL",
-        [posts, actions, actions],
+        [posts, actions, actions, actions],
     )
     llm = ctx.settings.llm
     out: dict[str, dict[str, float]] = {}
@@ -358,6 +365,7 @@ def run(ctx: RunContext) -> StageReport:
         "models": models_used(ctx, rows),
         "tokens": tokens_behind(ctx, rows),
         "agreement": store_agreement(ctx.store, released),
+        "value_check": gate_summary(ctx, released),
         "settings": s.public_dict(),
     }
     write(ctx, rows, manifest, target)

@@ -29,6 +29,10 @@ _DROPS = {
     "prefilter": "SELECT reason, count(*) FROM prefilter WHERE NOT keep GROUP BY ALL",
     "dedup": "SELECT reason, count(*) FROM dedup WHERE NOT keep GROUP BY ALL",
     "judge": "SELECT reason, count(*) FROM judge_panel WHERE NOT keep GROUP BY ALL",
+    "near duplicates": "SELECT reason, count(*) FROM near_dup WHERE NOT keep GROUP BY ALL",
+    "gate (actions)": "SELECT reason, count(*) FROM gate_actions WHERE NOT passed GROUP BY ALL",
+    "gate (scenarios, replaced)": "SELECT reason, count(*) FROM gate_scenarios WHERE NOT keep "
+    "GROUP BY ALL",
     "model requests": "SELECT task || ': ' || reason, count(*) FROM llm_failures GROUP BY ALL",
 }
 
@@ -172,6 +176,29 @@ def agreement_table(agr: dict[str, Any]) -> str:
     return out
 
 
+def gate_table(gate: dict[str, Any]) -> str:
+    """What the value-check gate did: its rule, and re-asks per value."""
+    if not gate:
+        return ""
+    head = (
+        f"<h3>Value-check gate</h3><p>{html.escape(str(gate.get('rule')))} "
+        f"({'enforced' if gate.get('enforced') else 'recorded only'}; up to "
+        f"{gate.get('max_attempts')} re-asks): {gate.get('passed_as_written'):,} actions passed "
+        f"as written, {gate.get('passed_after_regeneration'):,} after a re-ask; scenarios dropped "
+        "and replaced: "
+        + html.escape(
+            ", ".join(f"{c} {n}" for c, n in (gate.get("scenarios_dropped") or {}).items())
+            or "none"
+        )
+        + ". The agreement above is of the actions as first written.</p>"
+    )
+    rows = [
+        [html.escape(v), f"{c['actions']:,}", f"{c['regenerated']:,}"]
+        for v, c in (gate.get("regenerated_by_value") or {}).items()
+    ]
+    return head + _table(["value", "released actions", "re-asked"], rows)
+
+
 def drop_reasons(store: Store) -> str:
     rows = []
     for stage, sql in _DROPS.items():
@@ -201,7 +228,7 @@ def render(store: Store, manifest: dict[str, Any], rows: dict[str, list[BaseMode
     if manifest.get("placeholder_actions"):
         parts.append(
             "<p><strong>Placeholder actions:</strong> built offline; the actions are templates "
-            "and the annotator a MiniLM similarity.</p>"
+            "and the annotator a classifier on MiniLM embeddings.</p>"
         )
     parts += [
         '<h2 id="distributions">Distributions</h2>',
@@ -211,6 +238,7 @@ def render(store: Store, manifest: dict[str, Any], rows: dict[str, list[BaseMode
         "<p>95% intervals in brackets: Wilson for proportions, a percentile bootstrap over "
         "actions (or posts) for kappa and alpha.</p>",
         agreement_table(agr),
+        gate_table(manifest.get("value_check") or {}),
         '<h2 id="confusion">Confusion matrices</h2>',
     ]
     for name, a in agr.get("annotators", {}).items():

@@ -532,6 +532,31 @@ class AnnotationSettings(StrictModel):
     offline_models: list[str] = [f"{OFFLINE_PREFIX}minilm-values"]
 
 
+class GateSettings(StrictModel):
+    """The value-check gate (`pipeline.gate`): an action is valid when at least `min_agreeing`
+    of the first `annotators` configured annotators name the value it was written for. One that
+    is not is re-asked of its generator up to `max_attempts` times, each re-ask naming the value
+    it was read as; one still not recovered is dropped, and its scenario with it, replaced by the
+    next eligible post of its category (up to `max_rounds` refill rounds a build; the next build
+    goes on). `enforce = false` records the verdicts and changes nothing."""
+
+    enforce: bool = True
+    annotators: int | None = Field(None, ge=1)  # N; None: every configured annotator
+    min_agreeing: int | None = Field(None, ge=1)  # k; None: more than half of N
+    max_attempts: int = Field(2, ge=0)
+    max_rounds: int = Field(3, ge=0)
+
+    def quorum(self, configured: int) -> tuple[int, int]:
+        """(k, N) for `configured` annotators."""
+        n = self.annotators or configured
+        if n > configured:
+            raise ValueError(f"gate.annotators is {n} but {configured} annotator(s) are configured")
+        k = self.min_agreeing or n // 2 + 1
+        if k > n:
+            raise ValueError(f"gate.min_agreeing ({k}) is more than gate.annotators ({n})")
+        return k, n
+
+
 class HumanAnnotationSettings(StrictModel):
     """`valact annotate export`: how many actions people are asked to label, drawn evenly
     across value x category cells in a seeded order (scenarios scrubbed as `pii` says)."""
@@ -646,6 +671,7 @@ class Settings(BaseSettings):
     judge: JudgeSettings = JudgeSettings()
     generation: GenerationSettings = GenerationSettings()
     annotation: AnnotationSettings = AnnotationSettings()
+    gate: GateSettings = GateSettings()
     human: HumanAnnotationSettings = HumanAnnotationSettings()
     sampling: SamplingSettings = SamplingSettings()
     questions: QuestionSettings = QuestionSettings()
@@ -680,6 +706,7 @@ class Settings(BaseSettings):
         subs = [s.lower() for c in self.categories for s in c.subreddits]
         if len(subs) != len(set(subs)):
             raise ValueError("a subreddit is listed in more than one category")
+        self.gate.quorum(len(self.annotator_models()))  # k <= N <= annotators configured
         if len(SchwartzValue) * 2 % self.questions.options_per_question:
             raise ValueError("20 actions per scenario must split evenly into questions")
         return self

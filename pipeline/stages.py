@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import duckdb
@@ -10,6 +11,7 @@ import duckdb
 from pipeline import (
     annotate,
     dedup,
+    gate,
     generate,
     ingest,
     judge,
@@ -78,10 +80,58 @@ STAGES: list[Stage] = [
     Stage("sample", sampling.run, "judge_panel + near_dup", "scenarios"),
     Stage("generate", generate.run, "scenarios", "actions, llm_cache"),
     Stage("annotate", annotate.run, "actions", "annotations, llm_cache, agreement.json"),
-    Stage("questions", questions.run, "actions", "questions"),
+    Stage(
+        "gate",
+        gate.run,
+        "actions + annotations",
+        "gate_actions, regenerations, gate_scenarios, llm_cache",
+    ),
+    Stage("questions", questions.run, "actions + gate_scenarios", "questions"),
     Stage(
         "release", release.run, "scenarios, actions, annotations, questions", "releases/<version>/"
     ),
 ]
 
 BY_NAME = {s.name: s for s in STAGES}
+
+# What runs again when the gate drops scenarios: the judge walks on past the dropped posts,
+# sampling takes the next eligible ones, and their actions are written, read and checked.
+REFILL = ("judge", "sample", "generate", "annotate", "gate")
+
+Execute = Callable[[Stage, RunContext], StageReport]
+
+
+def run_all(
+    ctx: RunContext,
+    reports: dict[str, StageReport],
+    execute: Execute | None = None,
+    until: str | None = None,
+) -> None:
+    """Run every stage in order (those before `until`, if given) into `reports`, stopping at a
+    stage that reports an error.
+
+    After the gate, while it has dropped scenarios that sampling still holds, the `REFILL`
+    stages run again (at most `gate.max_rounds` times; a later build goes on where this one
+    stopped), their reports kept as "<stage> (refill N)". `execute` lets the Prefect flow run
+    each stage as a task."""
+    run = execute or (lambda stage, c: stage.execute(c))
+    for stage in STAGES:
+        if stage.name == until:
+            return
+        report = reports[stage.name] = run(stage, ctx)
+        if report.error:
+            return
+        if stage.name != "gate":
+            continue
+        for n in range(1, ctx.settings.gate.max_rounds + 1):
+            if not report.counters.get("to_replace"):
+                break
+            for name in REFILL:
+                report = reports[f"{name} (refill {n})"] = run(BY_NAME[name], ctx)
+                if report.error:
+                    return
+        if report.counters.get("to_replace"):
+            report.notes.append(
+                f"{report.counters['to_replace']} dropped scenarios not yet replaced after "
+                f"{ctx.settings.gate.max_rounds} refill round(s): the next build goes on"
+            )

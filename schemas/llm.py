@@ -13,8 +13,9 @@ from pydantic.json_schema import SkipJsonSchema
 from schemas.values import SchwartzValue
 
 # "generate": one action for one value; "generate_all": the actions for several values at once
-# (all ten for a scenario, or the ones sent back), a JSON object keyed by value name.
-Task = Literal["judge", "generate", "generate_all", "annotate"]
+# (all ten for a scenario, or the ones sent back), a JSON object keyed by value name;
+# "regenerate": a new action for one value, after annotators read the last one as another.
+Task = Literal["judge", "generate", "generate_all", "annotate", "regenerate"]
 
 
 class JudgeAnswer(BaseModel):
@@ -91,6 +92,7 @@ ANSWER_SCHEMAS: dict[str, type[BaseModel]] = {
     "generate": ActionAnswer,
     "generate_all": ScenarioActionsAnswer,
     "annotate": AnnotationAnswer,
+    "regenerate": ActionAnswer,
 }
 
 

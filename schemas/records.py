@@ -191,6 +191,56 @@ class Annotation(BaseModel):
     scores: list[float] | None = None
 
 
+class Regeneration(BaseModel):
+    """One re-ask of an action its annotators read as another value (`pipeline.gate`)."""
+
+    action_id: str
+    attempt: int  # 1 for the first re-ask
+    scenario_id: str
+    value: str  # the value it was written for
+    generator: str
+    read_as: str | None  # what the text before it was read as: the re-ask names it
+    text: str | None  # None: no valid action came back
+    request_id: str
+    predicted_values: list[str | None]  # one per gate annotator, in the settings' order
+    agreeing: int
+    passed: bool
+
+
+class GateAction(BaseModel):
+    """The value check's verdict on an action: the text that stands (as written, or its last
+    regeneration) and how many of the gate's annotators recovered its value."""
+
+    action_id: str
+    scenario_id: str
+    generator: str
+    value: str
+    text: str
+    request_id: str  # of the request that wrote `text`
+    regenerations: int  # re-asks made (0: passed as written)
+    annotators: list[str]
+    predicted_values: list[str | None]
+    agreeing: int
+    passed: bool
+    reason: str | None  # read_as_other | no_valid_regeneration (when not passed)
+    detail: str | None
+
+
+class GateScenario(BaseModel):
+    """A scenario kept (all its candidates valid) or dropped (`too_few_valid_actions`); a
+    dropped one stays recorded after it leaves `scenarios`, so sampling takes the next eligible
+    post of its category instead, until the gate's settings or upstream prompts change."""
+
+    scenario_id: str
+    post_id: str
+    category: str
+    content_sha: str  # of the post when judged: a changed post is judged afresh
+    keep: bool
+    reason: str | None
+    valid_actions: int
+    detail: str | None
+
+
 class Question(BaseModel):
     question_id: str
     scenario_id: str

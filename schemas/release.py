@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class ScenarioRow(BaseModel):
@@ -29,6 +29,9 @@ class ActionRow(BaseModel):
     annotators: list[str]
     predicted_values: list[str | None]
     value_check_passed: bool | None
+    regenerations: int = Field(
+        0, description="Times the generator was re-asked before this text passed the value check"
+    )
 
 
 class QuestionRow(BaseModel):

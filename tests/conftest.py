@@ -38,6 +38,10 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         # each other by design, so the near-duplicate check is off unless a test turns it on
         # (tests/test_dedup.py; the end-to-end build runs with it).
         "dedup": {"near_dup": False},
+        # Tests of other stages count requests and rows on pools of a post or two, where a
+        # scenario the gate drops has no replacement: the gate records its verdicts only, unless
+        # a test turns it on (tests/test_gate.py; the end-to-end and reuse-matrix builds run it).
+        "gate": {"enforce": False},
     }
     data.update(overrides)
     return Settings(**data)
@@ -102,9 +106,9 @@ def model_answers(body: dict) -> str:
     h = int(hashlib.sha256(f"{body['model']}\n{prompt}".encode()).hexdigest(), 16)
     if kind == "JudgeAnswer":
         return json.dumps({"is_decision": h % 4 != 0, "reason": f"r{h % 97}"})
-    if kind == "ActionAnswer":
+    if kind == "ActionAnswer":  # one action (per-value mode, or the gate's re-ask)
         value = re.search(r"Schwartz value ([\w-]+)", prompt).group(1)  # type: ignore[union-attr]
-        return json.dumps({"action": f"I would act for {value} (v{h % 1000})."})
+        return json.dumps({"action": f"I would act for {_CODES[value]} (v{h % 1000})."})
     if kind in ("ScenarioActionsAnswer", "PartialActionsAnswer"):  # values asked = its keys
         keys = body["response_format"]["json_schema"]["schema"]["properties"]
         return json.dumps(

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipeline.stages import REFILL
 from schemas import SchwartzValue
 from tests.conftest import REPO, SAMPLE_DIR
 
@@ -55,7 +56,8 @@ def test_console_is_clean_and_says_offline(two_builds) -> None:
 def test_first_build_makes_a_release_with_the_study_structure(two_builds) -> None:
     processed, _, summary, _, _ = two_builds
     stages = summary["stages"]
-    assert list(stages) == [
+    main = [name for name in stages if "(refill" not in name]
+    assert main == [
         "scrape",
         "ingest",
         "prefilter",
@@ -64,9 +66,17 @@ def test_first_build_makes_a_release_with_the_study_structure(two_builds) -> Non
         "sample",
         "generate",
         "annotate",
+        "gate",
         "questions",
         "release",
     ]
+    # Refill rounds (a scenario the gate dropped, replaced) come between the gate and questions.
+    refills = list(stages)[list(stages).index("gate") + 1 : list(stages).index("questions")]
+    rounds = len(refills) // len(REFILL)
+    assert refills == [f"{name} (refill {n})" for n in range(1, rounds + 1) for name in REFILL]
+    gate = stages["gate"]["counters"]
+    assert gate["actions_checked"] == 600
+    assert gate["passed_as_written"] + gate["passed_regenerated"] > 590
     # every input of a first build is either processed or reused, never silently skipped
     assert all(
         r["inputs"] == r["processed"] + r["skipped"] > 0
@@ -95,6 +105,15 @@ def test_first_build_makes_a_release_with_the_study_structure(two_builds) -> Non
         "relationships": 6,
         "ethics": 6,
     }
+    manifest = json.loads((release / "manifest.json").read_text())
+    check = manifest["value_check"]
+    assert check["enforced"] and check["actions"] == 600 and check["failed"] == 0
+    assert check["passed_as_written"] + check["passed_after_regeneration"] == 600
+    dropped = con.execute(
+        f"SELECT count(*) FROM read_parquet('{release}/actions/*.parquet') "
+        "WHERE NOT value_check_passed"
+    ).fetchone()
+    assert dropped == (0,)  # every released action passed the gate
     by_scenario: dict[str, list[dict]] = {}
     for row in q:
         by_scenario.setdefault(row["scenario_id"], []).append(row)

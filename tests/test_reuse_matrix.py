@@ -189,12 +189,15 @@ MATRIX: dict[str, tuple[str, dict[str, Any], set[str], set[str]]] = {
         {"generate", "annotate", "questions"},
         {"judge", "sample"},
     ),
+    # Other annotators read the actions otherwise: the gate may re-ask or drop others.
     "annotator_models": (
         "model",
         {"annotation__models": ["ann-x", "ann-y"]},
-        {"annotate"},
-        {"generate", "questions"},
+        {"annotate", "gate"},
+        {"prefilter", "dedup"},
     ),
+    # Verdicts recorded only: the posts whose scenarios the gate dropped come back.
+    "gate_record_only": ("model", {"gate__enforce": False}, {"gate"}, {"prefilter", "dedup"}),
     "generation_prompt": ("model", {}, {"generate", "annotate"}, {"judge", "sample"}),
     "generation_mode": (
         "model",

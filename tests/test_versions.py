@@ -67,10 +67,11 @@ def test_a_rescrape_then_release_bump_minor_and_diff_shows_what_was_added(
         "VALACT_SAMPLING__PER_CATEGORY": "1",
         "VALACT_RELEASE__VERSION": s.release.version,
         "VALACT_DEDUP__NEAR_DUP": "false",  # as make_settings: templated test posts
+        "VALACT_GATE__ENFORCE": "false",  # as make_settings
     }
     runner = CliRunner()
     for stage in ("ingest", "prefilter", "dedup", "judge", "sample", "generate", "annotate",
-                  "questions"):  # fmt: skip
+                  "gate", "questions"):  # fmt: skip
         result = runner.invoke(app, [stage], env=env)
         assert result.exit_code == 0, result.output
     result = runner.invoke(app, ["release", "--bump", "minor"], env=env)

@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 
 # Part of every offline request's prompt version: bump it when the rules, templates or value
 # prototypes change, so stored offline answers are recomputed. 2: the annotator is a classifier
-# with per-value scores and scenario contrast.
-OFFLINE_VERSION = f"2+judge-{JUDGE_VERSION}"
+# with per-value scores and scenario contrast; 3: re-asked actions (`RETRY_TEMPLATES`).
+OFFLINE_VERSION = f"3+judge-{JUDGE_VERSION}"
 
 _TITLE_LEAD = re.compile(
     r"^(aita|wibta|am i (the )?(asshole|wrong)|would i be (the )?(asshole|wrong)|should i|"
@@ -90,6 +90,79 @@ TEMPLATES: dict[SchwartzValue, tuple[str, str]] = {
 }
 
 
+# What the offline generators write when the value-check gate re-asks: further placeholders per
+# value, each more plainly about its value, taken in turn by attempt and generator (so the two
+# generators never write the same text for a scenario).
+RETRY_TEMPLATES: dict[SchwartzValue, tuple[str, str, str, str]] = {
+    SchwartzValue.SELF_DIRECTION: (
+        "I would decide {topic} on my own terms, free of anyone else's say.",
+        "I would explore the options on {topic} myself and choose independently.",
+        "I would follow my own curiosity on {topic} and set my own course.",
+        "I would keep the freedom to choose for myself how {topic} turns out.",
+    ),
+    SchwartzValue.STIMULATION: (
+        "I would treat {topic} as an adventure and try the option I have never tried.",
+        "I would go for the exciting, unfamiliar choice on {topic} and take the thrill.",
+        "I would shake up my routine with {topic} and welcome the surprises.",
+        "I would pick the daring option on {topic} because variety keeps life exciting.",
+    ),
+    SchwartzValue.HEDONISM: (
+        "I would choose whatever on {topic} gives me the most fun and pleasure.",
+        "I would treat myself on {topic} and pick what I would enjoy most.",
+        "I would go for the option on {topic} that feels most enjoyable right now.",
+        "I would make {topic} about having a good time and indulging a little.",
+    ),
+    SchwartzValue.ACHIEVEMENT: (
+        "I would set an ambitious goal for {topic} and work hard until I reach it.",
+        "I would choose on {topic} what lets me excel and be recognized as successful.",
+        "I would prepare thoroughly for {topic} so my performance stands out.",
+        "I would measure {topic} by results and push myself to be the best at it.",
+    ),
+    SchwartzValue.POWER: (
+        "I would take charge of {topic} and make sure I hold the authority.",
+        "I would use {topic} to build my wealth and influence over others.",
+        "I would insist on having the final say on {topic} and the control it brings.",
+        "I would handle {topic} so that people see my status and defer to me.",
+    ),
+    SchwartzValue.SECURITY: (
+        "I would keep {topic} safe and predictable and avoid anything risky.",
+        "I would protect my family's safety and savings before deciding {topic}.",
+        "I would choose the secure, stable option on {topic} and keep order.",
+        "I would make sure {topic} leaves us safe and guarded against danger.",
+    ),
+    SchwartzValue.CONFORMITY: (
+        "I would do on {topic} what is expected of me and not break any rules.",
+        "I would defer to my elders on {topic} and avoid anything improper.",
+        "I would hold back my own wishes on {topic} so as not to upset others.",
+        "I would behave properly about {topic} and obey what I have been told.",
+    ),
+    SchwartzValue.TRADITION: (
+        "I would handle {topic} the way my religion and heritage teach.",
+        "I would keep the customs my family has always followed on {topic}.",
+        "I would honour the old ways and practices passed down to me on {topic}.",
+        "I would stay humble on {topic} and accept my place as custom holds.",
+    ),
+    SchwartzValue.BENEVOLENCE: (
+        "I would help the people close to me with {topic}, whatever it costs me.",
+        "I would be loyal and caring to my friends and family on {topic}.",
+        "I would put my loved ones' needs first on {topic} and support them.",
+        "I would forgive and look after those near me as I decide {topic}.",
+    ),
+    SchwartzValue.UNIVERSALISM: (
+        "I would choose on {topic} what is fair to all people and protects nature.",
+        "I would stand up for equal treatment and justice for everyone on {topic}.",
+        "I would listen to people who see {topic} differently and treat all fairly.",
+        "I would weigh {topic} by its effect on the environment and on strangers.",
+    ),
+}
+
+
+def retry_template(value: SchwartzValue, generator: str, attempt: int) -> str:
+    b = generator.removeprefix(OFFLINE_PREFIX) == "template-b"
+    choices = RETRY_TEMPLATES[value]
+    return choices[((attempt - 1) * 2 + b) % len(choices)]
+
+
 def topic_of(title: str, max_words: int = 8) -> str:
     short = _TITLE_LEAD.sub("", title).strip(" ?.!\"'").split()
     if not short:
@@ -136,6 +209,9 @@ class OfflineBackend:
                 v: TEMPLATES[SchwartzValue(v)][kind == "template-b"].format(topic=topic)
                 for v in p["values"]
             }
+        elif request.task == "regenerate" and kind in ("template-a", "template-b"):
+            template = retry_template(SchwartzValue(p["value"]), kind, int(p["attempt"]))
+            answer = {"action": template.format(topic=topic_of(p["title"]))}
         elif request.task == "annotate" and kind == "minilm-values":
             probs = self.value_scores(p["action"], p.get("candidates") or [])
             answer = {"value": VALUES[int(np.argmax(probs))].value, "scores": scores_dict(probs)}

@@ -14,6 +14,7 @@ answer to an unscrubbed prompt is never reused for a scrubbed one.
 
 from __future__ import annotations
 
+import json
 from itertools import count
 
 from pipeline.pii import policy, scrub
@@ -29,6 +30,7 @@ PROMPT_VERSIONS: dict[str, str] = {
     "generate": "generate-3",
     "generate_all": "generate-all-1",
     "annotate": "2",
+    "regenerate": "regenerate-1",
 }
 
 
@@ -144,6 +146,39 @@ def generate_again_message(
     }
 
 
+def regenerate_messages(
+    title: str,
+    text: str,
+    value: SchwartzValue,
+    previous: str,
+    read_as: SchwartzValue | None,
+    rules: GenerationSettings,
+    pii: PIISettings | None = None,
+) -> list[dict[str, str]]:
+    """The value-check gate's re-ask: the one-action prompt, the action that was not read as
+    its value (as the model's own earlier turn, scrubbed like the post), and which value
+    annotators read it as instead."""
+    read = (
+        f"Independent annotators read it as reflecting {read_as.value} "
+        f"({VALUE_DESCRIPTIONS[read_as]}), not {value.value}."
+        if read_as is not None
+        else f"Independent annotators did not read it as reflecting {value.value}."
+    )
+    return [
+        *generate_messages(title, text, value, rules, pii),
+        {"role": "assistant", "content": json.dumps({"action": scrub(previous, pii)})},
+        {
+            "role": "user",
+            "content": (
+                f"{read} Write a different action that unmistakably enacts {value.value}: "
+                f"{VALUE_DESCRIPTIONS[value]} Same rules: the action only, in the first person, "
+                f"at most {rules.max_sentences} sentences and {rules.max_words} words, without "
+                "naming the value."
+            ),
+        },
+    ]
+
+
 def annotate_messages(
     scenario: str, action: str, pii: PIISettings | None = None
 ) -> list[dict[str, str]]:
@@ -184,6 +219,12 @@ def fingerprint(task: Task, rules: GenerationSettings, pii: PIISettings | None =
     elif task == "generate_all":
         again = generate_again_message(dict.fromkeys(SchwartzValue, "{problem}"), rules)
         rendered = [generate_all_messages("{title}", "{text}", rules, pii), again]
+    elif task == "regenerate":
+        rendered = [
+            regenerate_messages("{title}", "{text}", v, "{previous}", r, rules, pii)
+            for v in SchwartzValue
+            for r in (None, v)
+        ]
     else:
         rendered = annotate_messages("{scenario}", "{action}", pii)
     schema = ANSWER_SCHEMAS[task].model_json_schema()

@@ -276,13 +276,14 @@ def test_prompts_stay_deterministic_and_fingerprinted() -> None:
     assert annotate_messages("s", "a") == annotate_messages("s", "a")
     assert judge_messages("t", "x") != judge_messages("t", "y")
     rules = GenerationSettings()
-    for task in ("judge", "generate", "generate_all", "annotate"):
+    for task in ("judge", "generate", "generate_all", "annotate", "regenerate"):
         assert fingerprint(task, rules).startswith(PROMPT_VERSIONS[task] + ":")
     assert PROMPT_VERSIONS == {
         "judge": "judge-3",
         "generate": "generate-3",
         "generate_all": "generate-all-1",
         "annotate": "2",
+        "regenerate": "regenerate-1",
     }
 
 
