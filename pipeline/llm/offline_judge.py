@@ -49,7 +49,7 @@ _WH_SHOULD = re.compile(r"\b(what|where|how|when|who|whom|why)\b([^,;:?]{0,40}?)
 _SENT_SPLIT = re.compile(r"(?<=[.?!])[\"')\]]*\s+|\n+")
 _FIRST_PERSON = re.compile(r"\b(i|i'm|im|i've|i'd|i'll|me|my|myself|we|we're|our|us)\b")
 _PAST = re.compile(
-    r"\b(was|were|had|did|didn't|went|said|told|got|ago|yesterday|last (night|week|month|"
+    r"\b(was|were|had|did|didn't|went|said|told|thought|got|ago|yesterday|last (night|week|month|"
     r"year|weekend|saturday|sunday|friday)|decided|chose|ended up|finally)\b"
 )
 _LIVE = re.compile(
@@ -72,11 +72,15 @@ _DECISION_CUES: list[tuple[re.Pattern[str], float]] = [
     # "should I <act>", but not "should I have" (the past) nor "should I be worried" (a feeling)
     # Asked, at the head of a clause: "should I ... if" mid-statement ("the charges get harsher
     # should I deny it") is a condition.
-    (re.compile(rf"{_ASKED_AT}should {_I} (?!have\b|be\b|feel\b|worry\b|care\b|do\b)"), _STRONG),
+    (
+        re.compile(rf"{_ASKED_AT}should {_I} (?!(not )?have\b|be\b|feel\b|worry\b|care\b|do\b)"),
+        _STRONG,
+    ),
     (re.compile(r"\b(wibta|would i be (the|an|a) (asshole|ah|jerk|bad guy|wrong))\b"), _STRONG),
     (
         re.compile(
-            rf"\b(can'?t|cannot|couldn'?t) (decide|choose|make up my mind)\b|\bhelp me decide\b|"
+            rf"\b{_I} (just |really |still |honestly )?(can'?t|cannot|couldn'?t) (decide|choose|"
+            rf"make up my mind)\b|\bhelp me decide\b|"
             rf"\b(don'?t|do not|doesn'?t|dont) (really |honestly |truly )?know (if|whether) "
             rf"({_I} should|to)\b(?! be\b| feel\b| worry\b)|\bwhat are my (best |other |real )?"
             rf"options\b|\bnot sure (if|whether) {_I} (should|want)\b(?! be\b| feel\b| worry\b)|"
@@ -93,8 +97,9 @@ _DECISION_CUES: list[tuple[re.Pattern[str], float]] = [
             rf"\b(i'?m|i am|feel|feeling|really) torn\b|\btorn (between|about|on)\b|\bon the "
             rf"fence\b|\bgoing back and forth\b|\bkeep (going back and forth|changing my mind|"
             rf"flipping)\b|\b(debating|deciding) (whether|if|between)\b|\bleaning (toward|"
-            rf"towards)\b|\bpros and cons\b|\bmy (two )?(realistic )?options\b|\boptions are\b|"
-            rf"\bon (the )?one hand,|\bpart of me (wants|thinks|feels|loves)\b|\bhave to (decide|"
+            rf"towards)\b|\bpros and cons\b|\bmy (two )?(realistic )?options\b|"
+            rf"\b(my|our) options are\b|\bon (the )?one hand,|\bpart of me (wants|thinks|feels|"
+            rf"loves)\b|\b(?<!not )(?<!n't )have to (decide|"
             rf"choose|give (them|him|her) an answer|answer)\b|\bneed to (decide|choose)\b|"
             rf"\b(answer|decision) (is due|by)\b|\bdecision day\b|\b{_I} need to (answer|give "
             rf"((him|her|them) )?an answer|let (him|"
@@ -102,7 +107,7 @@ _DECISION_CUES: list[tuple[re.Pattern[str], float]] = [
             rf"\btrying to decide\b|\btrying to (figure|work) out (what|which|whether) (to|{_I} "
             rf"should)\b|\b(is|are|'s|'re|keeps?|has been|have been) (asking|begging|pressuring|"
             rf"pushing) (me|us) (again )?(to|for|if|whether|this|next)\b|\bwould (i |we )?"
-            rf"consider\b(?! (myself|ourselves|me|us|my|our)\b)|\b(feel "
+            rf"consider\b(?! (myself|ourselves|me|us|my|our)\b)|\b(?<!you )(feel "
             rf"like|think|guess) {_I} (should|ought to) (?!have\b|be\b|add\b|mention\b|"
             rf"clarify\b|note\b|"
             rf"explain\b|point\b|say\b|start\b|preface\b)|\b(don'?t|do "
@@ -178,7 +183,7 @@ _TITLE_CHOICE = re.compile(
 )
 # "X or Y?" asked by the poster about what they will do, not about a fact.
 _OR_QUESTION = re.compile(
-    rf"^(?!(\w+, )?how\b).*\b((should|do|can|would|could) {_I}|"
+    rf"^(?!(\w+, )?(how|is there anything|what can)\b).*\b((should|do|can|would|could) {_I}|"
     rf"{_I} (should|could|would|will|can))\b"
     rf".{{0,160}}\bor\b.{{0,160}}\?$"
 )
@@ -193,19 +198,24 @@ _MADE = re.compile(
 
 # Negative evidence, on the whole post or on its question sentences.
 _UPDATE = re.compile(
-    r"^\W*(update|updated|follow[- ]?up|final update)\b|\boriginal post\b|\bupdate "
+    r"^\W*(update|updated|follow[- ]?up|final update)\b|\boriginal post\b|\bthis is a "
+    r"follow[- ]?up\b|\bupdate "
     r"(on|to) my\b|\bthanks? (you )?(to )?(every(one|body)|all|reddit|you all|guys)\b.{0,40}"
     r"\b(advice|replies|responses|comments|input|help)\b"
 )
 # An edit added after readers answered ("Edit: I spoke to him today and it went well"): what it
 # tells is what happened since, so a choice it reports as acted on is no longer open.
-_EDIT = re.compile(r"^\W*(edit|eta|update|edited|final edit)\s*\d*\b")
+_EDIT = re.compile(
+    r"^\W*(edit|eta|update|edited|final edit|(\w+ \d+:?\d* ?(am|pm)? )?follow[- ]?up)\s*\d*\b"
+)
 _RESOLVED = re.compile(
     r"\b(i|we) (have |just )?(apologi[sz]ed|talked (to|with) (him|her|them)|spoke (to|with) (him|"
     r"her|them)|sat (him|her|them) down|made up|broke up|decided (to|not to|against)|went ahead|"
     r"ended (it|things)|called (him|her|them) back)\b|\bit (actually )?went (well|better|"
     r"smoother|great|fine|ok|okay)\b|\bwe('re| are) (good|fine|okay|ok) now\b|\bproblem "
-    r"(is )?solved\b|\b(resolved|sorted it out|worked it out)\b"
+    r"(is )?solved\b|\b(resolved|sorted it out|worked it out)\b|\b(i|we)('ll| will| am going to|"
+    r"'m going to|'re going to| are going to) (?!update|post|reply|respond|read|edit|answer|"
+    r"add|try to (reply|respond|answer))\w+|\bit turns out\b"
 )
 _RANT = re.compile(
     r"^\W*(rant|vent)\b|\((rant|vent)\)|\b(off my chest|no advice needed|not (looking|asking) "
@@ -289,7 +299,8 @@ _AITA_STANCE = re.compile(
 )
 # "... so I decided not to attend": the poster tells the step judged as taken.
 _AITA_DONE = re.compile(
-    r"(?<!if )\b(i|we) (finally |eventually |then )?(decided|chose) (not )?to\b"
+    r"(?<!if )\b(i|we) (finally |eventually |then |just )?((decided|chose) (not )?to|backed "
+    r"(out|down)|gave in|caved)\b"
 )
 _AHEAD = re.compile(
     r"\b(will|won'?t|(?<!was )(?<!were )going to|gonna|planning|plan to|next (week|month|year|"
@@ -303,7 +314,7 @@ _AHEAD = re.compile(
 _AITA_LIVE = re.compile(
     rf"\b(now (she|he|they|my \w+) (wants|want|is asking|are asking) (me|us) to|have to "
     rf"(give ((him|her|them) )?an answer|decide|answer)|(i'?m|am) (planning|thinking (about|"
-    rf"of))|should {_I} (?!have\b)|"
+    rf"of))|{_ASKED_AT}should {_I} (?!(not )?have\b)|"
     rf"wibta|would i be|^\W*(aita|aitah|am i the asshole|would it be wrong) if (i|we))\b"
 )
 _ASK = re.compile(
@@ -479,7 +490,7 @@ NO_CHOICE_PENALTY = 1.5  # enough to reject a plea with a long story around it
 # A stance ("for refusing to...") is taken as still in force when the post looks ahead more than
 # once, or at its end: a single "tomorrow" mid-story is as often the day of an act now over.
 STANCE_AHEAD_MIN = 2
-EDIT_SPAN = 3  # sentences read as an edit's, from its "Edit:" on; an edit is short
+EDIT_SPAN = 5  # sentences read as an edit's, from its "Edit:" on; an edit is short
 # Thresholds: each judge's own, and the tiebreaker's on the combined score.
 OTHER_CUES = 0.5  # weight of every cue after the strongest
 DECISION_MIN = 1.2
