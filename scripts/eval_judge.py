@@ -130,7 +130,8 @@ SPLITS = {
     "heldout": "(b) reddit-dev first sample, held-out half",
     "blind": "(b) reddit-dev second sample (blind at its first run)",
     "final": "(b) reddit-dev third sample (run once after judge v2; seen since)",
-    "final2": "(b) reddit-dev fourth sample (labelled before its first run; held out)",
+    "final2": "(b) reddit-dev fourth sample (run once after judge v3's first freeze; seen since)",
+    "final3": "(b) reddit-dev fifth sample (labelled before its first run; held out)",
 }
 
 
