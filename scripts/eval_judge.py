@@ -6,16 +6,16 @@ they must stand in fairly for the model panel. Two labelled sets measure them:
 
 - (a) `tests/fixtures/judge_labelled.jsonl`: posts written for the project in many subreddit
   styles (decisions, past-act AITA, stories, rants, updates, fact and recommendation asks);
-- (b) seeded random samples of `../shared/reddit-dev` (posts passing the default prefilter),
+- (b) seeded random samples of `../shared/reddit-dev` (posts the default prefilter kept),
   labelled by hand; only ids and labels are kept (`scripts/labels/reddit_dev_judge.csv`), never
-  text. The first sample (150 posts) has a `tune` half, whose errors were read while setting
-  the rules, and a `heldout` half, whose errors were read only once the rules were nearly set;
-  the second sample (100 other posts, `blind`) was labelled after the rules were first set,
-  and its errors then led to general changes (so it is no longer unseen); the third sample (80
-  other posts, `final`) was labelled after the last change and run once: it is the honest
-  held-out figure. Skipped when the folder is absent.
+  text, and the text is read by id. Each sample's use is told in `scripts/labels/README.md`:
+  `tune`, `heldout`, `blind`, `final` and `final2` were read while setting the rules; `final3`
+  was labelled before its first run and run once on the current rules: it is the honest
+  held-out figure. Skipped when the folder is absent. Precision and recall of the panel come
+  with 95% Wilson intervals, since a sample of 100 posts accepts only some 20.
 
-Run: `PYTHONPATH=$PWD python scripts/eval_judge.py [--errors]`.
+Run: `PYTHONPATH=$PWD python scripts/eval_judge.py [--errors]`; draw a new sample to label with
+`--draw SEED SIZE` (ids and subreddits of posts no label covers yet).
 """
 
 from __future__ import annotations
