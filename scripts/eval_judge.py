@@ -6,16 +6,16 @@ they must stand in fairly for the model panel. Two labelled sets measure them:
 
 - (a) `tests/fixtures/judge_labelled.jsonl`: posts written for the project in many subreddit
   styles (decisions, past-act AITA, stories, rants, updates, fact and recommendation asks);
-- (b) seeded random samples of `../shared/reddit-dev` (posts passing the default prefilter),
+- (b) seeded random samples of `../shared/reddit-dev` (posts the default prefilter kept),
   labelled by hand; only ids and labels are kept (`scripts/labels/reddit_dev_judge.csv`), never
-  text. The first sample (150 posts) has a `tune` half, whose errors were read while setting
-  the rules, and a `heldout` half, whose errors were read only once the rules were nearly set;
-  the second sample (100 other posts, `blind`) was labelled after the rules were first set,
-  and its errors then led to general changes (so it is no longer unseen); the third sample (80
-  other posts, `final`) was labelled after the last change and run once: it is the honest
-  held-out figure. Skipped when the folder is absent.
+  text, and the text is read by id. Each sample's use is told in `scripts/labels/README.md`:
+  `tune`, `heldout`, `blind`, `final` and `final2` were read while setting the rules; `final3`
+  was labelled before its first run and run once on the current rules: it is the honest
+  held-out figure. Skipped when the folder is absent. Precision and recall of the panel come
+  with 95% Wilson intervals, since a sample of 100 posts accepts only some 20.
 
-Run: `PYTHONPATH=$PWD python scripts/eval_judge.py [--errors]`.
+Run: `PYTHONPATH=$PWD python scripts/eval_judge.py [--errors]`; draw a new sample to label with
+`--draw SEED SIZE` (ids and subreddits of posts no label covers yet).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import argparse
 import contextlib
 import csv
 import json
+import math
 import random
 from collections import defaultdict
 from collections.abc import Iterable
@@ -37,9 +38,8 @@ LABELS = ROOT / "scripts" / "labels" / "reddit_dev_judge.csv"
 SHARED = ROOT.parent / "shared" / "reddit-dev"
 if not SHARED.exists():
     SHARED = Path("/work/shared/reddit-dev")
-SAMPLE_SEED, SAMPLE_SIZE = 20260109, 150
-BLIND_SEED, BLIND_SIZE = 20261126, 100
-FINAL_SEED, FINAL_SIZE = 20261127, 80
+# The samples' seeds and sizes are listed in scripts/labels/README.md; only the newest is drawn
+# here (`--draw`), the others are read from the labels by id.
 VOTERS = ("panel", "decision-rules", "context-rules", "combined-score")
 
 Item = tuple[str, str, str, str, bool]  # id, subreddit, title, text, label
@@ -50,8 +50,9 @@ def fixture_items() -> list[Item]:
     return [(r["id"], r["subreddit"], r["title"], r["text"], r["label"]) for r in rows]
 
 
-def reddit_dev_posts() -> list:
-    """The reddit-dev posts the default prefilter keeps, read as the pipeline reads them."""
+def reddit_dev_posts() -> tuple[list, set[str]]:
+    """Every reddit-dev post, read as the pipeline reads it, and the ids of those the default
+    prefilter keeps."""
     from pipeline.prefilter import decide
     from pipeline.settings import PrefilterSettings, TableImport
     from pipeline.sources.dumps import RecordError, decode, read_lines, to_post
@@ -87,37 +88,61 @@ def reddit_dev_posts() -> list:
         if raw and raw.strip():
             posts.append(to_post(decode(raw), ndjson, n))
     rules = PrefilterSettings()
-    return [p for p in posts if decide(p, "any", rules).keep]
+    return posts, {p.post_id for p in posts if decide(p, "any", rules).keep}
 
 
-def reddit_dev_samples() -> tuple[list, list, list]:
-    """The seeded samples the labels were made for (same seeds, same order), each drawn from
-    the posts the earlier ones did not take."""
-    rest = sorted(reddit_dev_posts(), key=lambda p: p.post_id)
-    samples = []
-    for seed, size in (
-        (SAMPLE_SEED, SAMPLE_SIZE),
-        (BLIND_SEED, BLIND_SIZE),
-        (FINAL_SEED, FINAL_SIZE),
-    ):
-        drawn = random.Random(seed).sample(rest, size)
-        taken = {p.post_id for p in drawn}
-        rest = [p for p in rest if p.post_id not in taken]
-        samples.append(drawn)
-    return samples[0], samples[1], samples[2]
-
-
-def reddit_dev_items() -> dict[str, list[Item]]:
-    first, blind, final = reddit_dev_samples()
-    by_id = {p.post_id: p for p in first + blind + final}
-    halves: dict[str, list[Item]] = defaultdict(list)
+def read_labels() -> list[dict[str, str]]:
     with LABELS.open() as fh:
-        for row in csv.DictReader(fh):
-            p = by_id[row["post_id"]]
-            halves[row["split"]].append(
-                (p.post_id, p.subreddit, p.title, p.selftext, row["label"] == "1")
-            )
-    return halves
+        return list(csv.DictReader(fh))
+
+
+def draw_new_sample(seed: int, size: int) -> list:
+    """A new sample, drawn as the later ones were: seeded, from the posts the default prefilter
+    keeps (sorted by id) that no earlier sample took. The earlier samples were drawn from the
+    prefilter of their day, which has changed since, so labels are looked up by id."""
+    posts, kept = reddit_dev_posts()
+    labelled = {row["post_id"] for row in read_labels()}
+    rest = sorted(
+        (p for p in posts if p.post_id in kept and p.post_id not in labelled),
+        key=lambda p: p.post_id,
+    )
+    return random.Random(seed).sample(rest, size)
+
+
+def reddit_dev_items() -> tuple[dict[str, list[Item]], int]:
+    """The labelled posts by split, and how many of them today's prefilter would drop (they
+    were kept by the prefilter of the day they were drawn; they are still counted)."""
+    posts, kept = reddit_dev_posts()
+    by_id = {p.post_id: p for p in posts}
+    halves: dict[str, list[Item]] = defaultdict(list)
+    dropped = 0
+    for row in read_labels():
+        p = by_id[row["post_id"]]
+        dropped += p.post_id not in kept
+        halves[row["split"]].append(
+            (p.post_id, p.subreddit, p.title, p.selftext, row["label"] == "1")
+        )
+    return halves, dropped
+
+
+SPLITS = {
+    "tune": "(b) reddit-dev first sample, tune half",
+    "heldout": "(b) reddit-dev first sample, held-out half",
+    "blind": "(b) reddit-dev second sample (blind at its first run)",
+    "final": "(b) reddit-dev third sample (run once after judge v2; seen since)",
+    "final2": "(b) reddit-dev fourth sample (run once after judge v3's first freeze; seen since)",
+    "final3": "(b) reddit-dev fifth sample (labelled before its first run; held out)",
+}
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval of a proportion k/n: sound at small n and near 0 or 1."""
+    if not n:
+        return 0.0, 1.0
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def votes(items: Iterable[Item]) -> list[tuple[Item, dict[str, bool]]]:
@@ -138,6 +163,8 @@ def figures(rows: list[tuple[Item, dict[str, bool]]], voter: str) -> dict[str, f
         "accepted": (tp + fp) / len(rows) if rows else 0.0,
         "n": len(rows),
         "positives": tp + fn,
+        "tp": tp,
+        "fp": fp,
     }
 
 
@@ -147,6 +174,10 @@ def report(name: str, rows: list[tuple[Item, dict[str, bool]]], errors: bool) ->
     for voter in VOTERS:
         f = figures(rows, voter)
         print(f"{voter:16} {f['precision']:9.2f} {f['recall']:7.2f} {f['accepted']:9.2f}")
+    f = figures(rows, "panel")
+    pl, ph = wilson(int(f["tp"]), int(f["tp"] + f["fp"]))
+    rl, rh = wilson(int(f["tp"]), int(f["positives"]))
+    print(f"panel 95% Wilson: precision [{pl:.2f}, {ph:.2f}], recall [{rl:.2f}, {rh:.2f}]")
     splits = sum(v["decision-rules"] != v["context-rules"] for _, v in rows)
     tie_yes = sum(v["decision-rules"] != v["context-rules"] and v["panel"] for _, v in rows)
     print(f"split votes: {splits}, tiebreaker accepted {tie_yes}")
@@ -170,20 +201,27 @@ def report(name: str, rows: list[tuple[Item, dict[str, bool]]], errors: bool) ->
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--errors", action="store_true", help="list the misjudged posts")
+    ap.add_argument(
+        "--draw",
+        nargs=2,
+        type=int,
+        metavar=("SEED", "SIZE"),
+        help="print the ids of a new sample (posts no label covers yet) for labelling, and stop",
+    )
     args = ap.parse_args()
+    if args.draw:
+        for p in draw_new_sample(*args.draw):
+            print(p.post_id, p.subreddit, sep=",")
+        return
     report("(a) project-written labelled posts", votes(fixture_items()), args.errors)
     if SHARED.exists() and LABELS.exists():
-        halves = reddit_dev_items()
-        names = {
-            "tune": "(b) reddit-dev first sample, tune half",
-            "heldout": "(b) reddit-dev first sample, held-out half",
-            "blind": "(b) reddit-dev second sample (blind at its first run)",
-            "final": "(b) reddit-dev final sample (held out: run once)",
-        }
-        for split, name in names.items():
-            report(name, votes(halves[split]), args.errors)
-        everything = votes([it for split in names for it in halves[split]])
+        halves, dropped = reddit_dev_items()
+        for split, name in SPLITS.items():
+            if halves.get(split):
+                report(name, votes(halves[split]), args.errors)
+        everything = votes([it for split in SPLITS for it in halves.get(split, [])])
         report("(b) reddit-dev, all labelled posts", everything, False)
+        print(f"({dropped} labelled posts are dropped by today's prefilter; still counted above)")
     else:
         print(f"\n(b) skipped: {SHARED} not found")
 

@@ -28,15 +28,16 @@ def test_the_labelled_set_is_varied() -> None:
 
 
 def test_panel_precision_and_recall_on_the_labelled_set() -> None:
-    # Measured: panel precision 1.00, recall 0.93 (129 posts, 45 decisions); margin 0.08.
+    # Measured (judge v3): panel precision 1.00, recall 0.91 (139 posts, 47 decisions). The
+    # judge is tuned for precision (a wrong accept becomes a bad scenario), so its floor is high.
     prec, rec = _figures([(panel(p["title"], p["text"])[3], p["label"]) for p in POSTS])
-    assert prec >= 0.92 and rec >= 0.85
+    assert prec >= 0.95 and rec >= 0.83
 
 
 @pytest.mark.parametrize(
     ("name", "min_precision", "min_recall"),
-    # Measured: decision 0.98 / 0.93, context 1.00 / 0.84, combined 1.00 / 0.96.
-    [("decision-rules", 0.90, 0.85), ("context-rules", 0.92, 0.76), ("combined-score", 0.92, 0.88)],
+    # Measured (judge v3): decision 0.98 / 0.91, context 1.00 / 0.83, combined 0.98 / 0.91.
+    [("decision-rules", 0.92, 0.83), ("context-rules", 0.92, 0.75), ("combined-score", 0.92, 0.83)],
 )
 def test_each_judge_on_the_labelled_set(name: str, min_precision: float, min_recall: float) -> None:
     prec, rec = _figures([(JUDGES[name](p["title"], p["text"])[0], p["label"]) for p in POSTS])
@@ -44,7 +45,18 @@ def test_each_judge_on_the_labelled_set(name: str, min_precision: float, min_rec
 
 
 @pytest.mark.parametrize(
-    "kind", ["past_aita", "story", "rant", "update", "fact", "recommendation", "general"]
+    "kind",
+    [
+        "past_aita",
+        "story",
+        "rant",
+        "update",
+        "fact",
+        "recommendation",
+        "general",
+        "plea",
+        "feeling",
+    ],
 )
 def test_kinds_that_are_not_decisions_are_mostly_rejected(kind: str) -> None:
     posts = [p for p in POSTS if p["kind"] == kind]
@@ -67,6 +79,30 @@ def test_decision_phrases_out_of_context_do_not_count() -> None:
     assert not panel("TIFU by letting my dad pick the channel", story)[3]
     assert panel("Relationship question", plain)[3]
     assert score("Title", plain).decision > score("Title", story).decision
+
+
+def test_a_plea_alone_is_not_a_choice() -> None:
+    """A plea ("what do I do?") with no choice named is rejected; the same post naming two
+    courses is accepted."""
+    story = (
+        "My landlord (60s) told me yesterday he is selling the building and I have until the end "
+        "of next month to leave. I (29F) have lived here six years, rent is far below market and "
+        "my job is a ten minute walk away. My savings would cover a deposit but not much more. "
+    )
+    assert not panel("Landlord is selling. What do I do?", story + "What do I do?")[3]
+    named = story + "Should I take the cheaper place an hour away or move back in with my mom?"
+    assert panel("Landlord is selling. What do I do?", named)[3]
+
+
+def test_a_verdict_on_an_act_stays_a_verdict_however_the_story_looks_ahead() -> None:
+    act = (
+        "My brother (29) is getting married next month and I will be his best man. He is going "
+        "to give a speech too, and last week he read me his draft. It was twenty minutes long and "
+        "all inside jokes. I told him it was way too long. He went quiet and later texted that I "
+        "could have been nicer. The wedding will be at our aunt's farm next month. AITA?"
+    )
+    assert not panel("AITA for telling my brother his speech was too long?", act)[3]
+    assert panel("WIBTA if I tell my brother his speech is too long?", act)[3]
 
 
 def test_every_vote_gives_a_reason() -> None:
