@@ -158,7 +158,7 @@ def test_a_layout_4_store_gains_the_scores_column_and_keeps_its_annotations(
         store.con.execute("UPDATE store_meta SET value = '4' WHERE key = 'layout_version'")
         before = store.query("SELECT * FROM annotations ORDER BY action_id")
     with Store.open(path) as store:
-        assert store.layout_version() == LAYOUT_VERSION == 5
+        assert store.layout_version() == LAYOUT_VERSION
         (note,) = store.notes
         assert "from layout 4 to 5" in note and "2 annotations carried over" in note
         after = store.query("SELECT * FROM annotations ORDER BY action_id")
