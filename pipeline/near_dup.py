@@ -184,6 +184,8 @@ class NeighbourIndex:
 
 # The posts an LSH walk starts from: those an earlier run kept (their text's hash).
 KEPT_POOL = "SELECT post_id, body_sha FROM dedup WHERE keep ORDER BY post_id"
+# Walk positions whose pairs (or signatures) are read in one query: few queries, small reads.
+_STORE_CHUNK = 4_096
 
 
 class StoreLSH:
@@ -204,7 +206,6 @@ class StoreLSH:
 
         self.store, self.s, self.prov = store, s, prov
         self.con = store.con
-        self.chunk = 4_096
         self.added = 0
         self.pairs = 0
         self.banded = 0
@@ -277,7 +278,7 @@ class StoreLSH:
             kept = self._pa.table({"pos": sorted(self._kept_now)})  # noqa: F841 - in the SQL
             self.con.execute("INSERT INTO lsh_kept SELECT pos FROM kept")
             self._kept_now = set()
-        self._lo, self._hi = pos, pos + self.chunk
+        self._lo, self._hi = pos, pos + _STORE_CHUNK
         self._loaded = {}
         for p, opos, other, est in self.con.execute(
             "SELECT pos, opos, other, est FROM lsh_pairs WHERE pos >= ? AND pos < ? "
@@ -308,37 +309,49 @@ class StoreLSH:
 
 
 class MemoryLSH:
-    """`StoreLSH`'s interface over the in-memory `NeighbourIndex` (the dedup walk as it was
-    before the store-backed index): the reference of the tests and of `bench/funnel.py`."""
+    """`StoreLSH`'s interface over the in-memory `NeighbourIndex`: the dedup walk as it was
+    before the store-backed index (every kept post's signature and bands in Python, the walk's
+    signatures read a chunk at a time), the reference of the tests and `bench/funnel.py`."""
 
     def __init__(self, store: Store, s: DedupSettings, prov: Provenance, pool: str = KEPT_POOL):
         self.store, self.s = store, s
         self.index = NeighbourIndex(s)
         self.posts: list[tuple[str, str]] = []
-        self.sigs: dict[str, np.ndarray] = {}
-        method = minhash_method(s)
-        for post_id, values in store.con.execute(
+        self.sigs: dict[str, np.ndarray] = {}  # of the chunk of positions being walked
+        self._hi = 0
+        self.pairs = self.banded = self.added = 0
+        reader = store.con.sql(
             f"SELECT p.post_id, m.hashvalues FROM ({pool}) p JOIN minhashes m "
             "ON m.text_sha = p.body_sha AND m.method = ? ORDER BY p.post_id",
-            [method],
-        ).fetchall():
-            self.index.add(post_id, np.asarray(values, dtype=np.uint32))
-        self.pairs = self.banded = self.added = 0
+            params=[minhash_method(s)],
+        ).to_arrow_reader(_STORE_CHUNK)
+        for batch in reader:
+            for key, sig in zip(batch.column(0).to_pylist(), self._values(batch), strict=True):
+                self.index.add(key, sig)
+
+    def _values(self, batch: Any) -> np.ndarray:
+        import pyarrow.compute as pc
+
+        flat = pc.list_flatten(batch.column(1)).to_numpy().astype(np.uint32)
+        return flat.reshape(-1, self.s.num_perm)
 
     def add(self, posts: Sequence[tuple[str, str]]) -> None:
         self.posts += posts
         self.added = len(self.posts)
 
     def link(self) -> int:
-        for sha, values in self.store.con.execute(
-            "SELECT text_sha, hashvalues FROM minhashes WHERE method = ? "
-            "AND text_sha IN (SELECT unnest(?))",
-            [minhash_method(self.s), sorted({h for _, h in self.posts})],
-        ).fetchall():
-            self.sigs[sha] = np.asarray(values, dtype=np.uint32)
         return 0
 
     def query(self, pos: int) -> list[tuple[str, float]]:
+        if pos >= self._hi:
+            self._hi = pos + _STORE_CHUNK
+            shas = sorted({h for _, h in self.posts[pos : self._hi]})
+            batch = self.store.con.sql(
+                "SELECT text_sha, hashvalues FROM minhashes WHERE method = ? "
+                "AND text_sha IN (SELECT unnest(?))",
+                params=[minhash_method(self.s), shas],
+            ).to_arrow_table()
+            self.sigs = dict(zip(batch.column(0).to_pylist(), self._values(batch), strict=True))
         return self.index.query(self.sigs[self.posts[pos][1]])
 
     def keep(self, pos: int) -> None:
