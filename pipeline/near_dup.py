@@ -122,23 +122,33 @@ def _band_keys_sql(values: str) -> str:
 
 
 def write_bands(
-    store: Store, prov: Provenance, pool: str | None = None, method: str | None = None
+    store: Store, prov: Provenance, texts: str | None = None, method: str | None = None
 ) -> int:
     """Band keys for the cached signatures that have none yet (those of `method`, of the
-    texts in `pool`, a table with a `sha` column; or all), each computed once, in the store."""
+    texts in `texts`, a query with a `sha` column; or all), each computed once, in the store.
+    The texts are found on their hashes alone, so a run with a few new ones reads only theirs."""
     from pipeline.store import table_columns
 
+    con = store.con
     names = ", ".join(f'"{c}"' for c in table_columns("minhash_bands"))
     bands = f"m.method || '-rows{LSH_ROWS}'"
-    only = "" if pool is None else f"SEMI JOIN {pool} p ON p.sha = m.text_sha"
-    row = store.con.execute(
-        f"INSERT INTO minhash_bands ({names}) "
-        f"SELECT m.text_sha, {bands}, {_band_keys_sql('m.hashvalues')}, ?, ?, ?, m.text_sha, "
-        f"?, now() FROM minhashes m {only} "
+    only = "" if texts is None else f"SEMI JOIN ({texts}) p ON p.sha = m.text_sha"
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE lsh_todo AS SELECT m.text_sha, m.method "
+        f"FROM minhashes m {only} "
         f"ANTI JOIN minhash_bands b ON b.text_sha = m.text_sha AND b.method = {bands} "
         "WHERE m.method = coalesce(?, m.method)",
-        [prov.stage, prov.version, prov.signature, prov.run_id, method],
-    ).fetchone()
+        [method],
+    )
+    try:
+        row = con.execute(
+            f"INSERT INTO minhash_bands ({names}) "
+            f"SELECT m.text_sha, {bands}, {_band_keys_sql('m.hashvalues')}, ?, ?, ?, "
+            "m.text_sha, ?, now() FROM lsh_todo t JOIN minhashes m USING (text_sha, method)",
+            [prov.stage, prov.version, prov.signature, prov.run_id],
+        ).fetchone()
+    finally:
+        con.execute("DROP TABLE lsh_todo")
     return int(row[0]) if row else 0
 
 
@@ -234,40 +244,61 @@ class StoreLSH:
         self.added += len(posts)
 
     def link(self) -> int:
-        """Band keys for the new signatures, then the checked pairs; returns their number."""
-        self.banded = write_bands(self.store, self.prov, "lsh_pool", minhash_method(self.s))
+        """Band keys for the new signatures, then the checked pairs; returns their number.
+
+        In steps, each a temporary table DuckDB can spill: the new posts' bands, the posts
+        sharing one of them (the band keys of every cached text are read, not their
+        signatures), then the signatures of the posts in a pair only."""
+        self.banded = write_bands(
+            self.store, self.prov, "SELECT sha FROM lsh_pool WHERE pos >= 0", minhash_method(self.s)
+        )
         r = LSH_ROWS
+        params = {"bands": lsh_method(self.s)}
+        unnest = "unnest(b.buckets) AS bucket, generate_subscripts(b.buckets, 1) AS band"
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE lsh_new_bands AS
+            SELECT p.pos, p.sha, {unnest}
+            FROM lsh_pool p JOIN minhash_bands b ON b.text_sha = p.sha AND b.method = $bands
+            WHERE p.pos >= 0""",
+            params,
+        )
+        # Posts of another text sharing a band key, and posts of the same text (every band).
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE lsh_hits AS
+            SELECT n.pos, o.pos AS opos, list(n.band) AS shared
+            FROM lsh_new_bands n
+            JOIN (SELECT b.text_sha, {unnest} FROM minhash_bands b WHERE b.method = $bands) t
+                ON t.band = n.band AND t.bucket = n.bucket AND t.text_sha <> n.sha
+            JOIN lsh_pool o ON o.sha = t.text_sha AND o.pos < n.pos
+            GROUP BY n.pos, o.pos
+            UNION ALL
+            SELECT a.pos, o.pos, [1] FROM lsh_pool a JOIN lsh_pool o
+                ON o.sha = a.sha AND o.pos < a.pos
+            WHERE a.pos >= 0""",
+            params,
+        )
+        self.con.execute(
+            """CREATE OR REPLACE TEMP TABLE lsh_sigs AS
+            SELECT p.pos, p.post_id, m.hashvalues AS h
+            FROM (SELECT pos FROM lsh_hits UNION SELECT opos FROM lsh_hits) need
+            JOIN lsh_pool p USING (pos)
+            JOIN minhashes m ON m.text_sha = p.sha AND m.method = $method""",
+            {"method": minhash_method(self.s)},
+        )
         self.con.execute(
             f"""CREATE OR REPLACE TEMP TABLE lsh_pairs AS
-            WITH new_bands AS (
-                SELECT p.pos, unnest(b.buckets) AS bucket, generate_subscripts(b.buckets, 1) AS band
-                FROM lsh_pool p JOIN minhash_bands b ON b.text_sha = p.sha AND b.method = $bands
-                WHERE p.pos >= 0),
-            pool_bands AS (
-                SELECT p.pos, unnest(b.buckets) AS bucket, generate_subscripts(b.buckets, 1) AS band
-                FROM lsh_pool p JOIN minhash_bands b ON b.text_sha = p.sha AND b.method = $bands),
-            hits AS (
-                SELECT n.pos, o.pos AS opos, list(n.band) AS shared
-                FROM new_bands n JOIN pool_bands o
-                ON o.band = n.band AND o.bucket = n.bucket AND o.pos < n.pos
-                GROUP BY n.pos, o.pos),
-            sigs AS (
-                SELECT p.pos, p.post_id, m.hashvalues AS h
-                FROM lsh_pool p JOIN minhashes m ON m.text_sha = p.sha AND m.method = $method),
-            checked AS (
+            SELECT * FROM (
                 SELECT h.pos, h.opos, o.post_id AS other,
                     len(list_filter(range(1, len(a.h) + 1), lambda i: a.h[i] = o.h[i]))
                         / len(a.h) AS est
-                FROM hits h JOIN sigs a ON a.pos = h.pos JOIN sigs o ON o.pos = h.opos
+                FROM lsh_hits h JOIN lsh_sigs a ON a.pos = h.pos JOIN lsh_sigs o ON o.pos = h.opos
                 WHERE list_bool_or(list_transform(h.shared,
                     lambda b: a.h[{r} * b - {r - 1} : {r} * b] = o.h[{r} * b - {r - 1} : {r} * b])))
-            SELECT pos, opos, other, est FROM checked WHERE est >= $floor ORDER BY pos, opos""",
-            {
-                "bands": lsh_method(self.s),
-                "method": minhash_method(self.s),
-                "floor": self.s.pair_jaccard,
-            },
+            WHERE est >= $floor ORDER BY pos, opos""",
+            {"floor": self.s.pair_jaccard},
         )
+        for table in ("lsh_new_bands", "lsh_hits", "lsh_sigs"):
+            self.con.execute(f"DROP TABLE {table}")
         self.pairs = int(self.store.scalar("SELECT count(*) FROM lsh_pairs"))
         return self.pairs
 
