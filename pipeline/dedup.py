@@ -13,6 +13,12 @@ every post of the pool.
 A decision depends only on the posts before it, so stored decisions are reused up to the first
 post whose inputs changed (or the first new post) and recomputed from there on. Signatures are
 cached by the hash of the text compared, so a changed threshold recomputes no MinHash.
+
+The LSH index is in the store (`near_dup.StoreLSH`): band keys cached per signature
+(`minhash_bands`), the candidate pairs of the posts to decide found by one join before the
+walk, so a pool of millions is matched within `store.memory_limit`, and a re-run with a few new
+posts hashes and bands only theirs. It decides exactly as datasketch's in-memory index did
+(`near_dup.MemoryLSH`, tests/test_dedup.py).
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ from pipeline.text import content_hash
 from schemas import DedupDecision, MinHashSignature, Post
 from schemas.run import StageReport
 
-STAGE, VERSION = "dedup", "3"
+STAGE, VERSION = "dedup", "3"  # the store-backed LSH decides as before: results unchanged
 CHUNK = 4_096
 # What the stage's decisions depend on (the walk's cosine settings are not among them).
 SETTINGS = (

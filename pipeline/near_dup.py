@@ -246,35 +246,30 @@ class StoreLSH:
     def link(self) -> int:
         """Band keys for the new signatures, then the checked pairs; returns their number.
 
-        In steps, each a temporary table DuckDB can spill: the new posts' bands, the posts
-        sharing one of them (the band keys of every cached text are read, not their
-        signatures), then the signatures of the posts in a pair only."""
+        In steps, each a temporary table DuckDB can spill: the pairs of posts sharing a band
+        key (the band keys of the pool are read, not its signatures), then the signatures of
+        the posts in a pair only, to check the band exactly and estimate the Jaccard."""
         self.banded = write_bands(
             self.store, self.prov, "SELECT sha FROM lsh_pool WHERE pos >= 0", minhash_method(self.s)
         )
         r = LSH_ROWS
         params = {"bands": lsh_method(self.s)}
         unnest = "unnest(b.buckets) AS bucket, generate_subscripts(b.buckets, 1) AS band"
-        self.con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE lsh_new_bands AS
-            SELECT p.pos, p.sha, {unnest}
-            FROM lsh_pool p JOIN minhash_bands b ON b.text_sha = p.sha AND b.method = $bands
-            WHERE p.pos >= 0""",
-            params,
-        )
-        # Posts of another text sharing a band key, and posts of the same text (every band).
+        # Pairs (new post, earlier post) sharing a band key, by position: no text hash in the
+        # join, which for a fresh build pairs 42 keys a post with 42 keys a post.
         self.con.execute(
             f"""CREATE OR REPLACE TEMP TABLE lsh_hits AS
+            WITH new_bands AS (
+                SELECT p.pos, {unnest}
+                FROM lsh_pool p JOIN minhash_bands b ON b.text_sha = p.sha AND b.method = $bands
+                WHERE p.pos >= 0),
+            pool_bands AS (
+                SELECT p.pos, {unnest}
+                FROM lsh_pool p JOIN minhash_bands b ON b.text_sha = p.sha AND b.method = $bands)
             SELECT n.pos, o.pos AS opos, list(n.band) AS shared
-            FROM lsh_new_bands n
-            JOIN (SELECT b.text_sha, {unnest} FROM minhash_bands b WHERE b.method = $bands) t
-                ON t.band = n.band AND t.bucket = n.bucket AND t.text_sha <> n.sha
-            JOIN lsh_pool o ON o.sha = t.text_sha AND o.pos < n.pos
-            GROUP BY n.pos, o.pos
-            UNION ALL
-            SELECT a.pos, o.pos, [1] FROM lsh_pool a JOIN lsh_pool o
-                ON o.sha = a.sha AND o.pos < a.pos
-            WHERE a.pos >= 0""",
+            FROM new_bands n JOIN pool_bands o
+                ON o.band = n.band AND o.bucket = n.bucket AND o.pos < n.pos
+            GROUP BY n.pos, o.pos""",
             params,
         )
         self.con.execute(
@@ -297,7 +292,7 @@ class StoreLSH:
             WHERE est >= $floor ORDER BY pos, opos""",
             {"floor": self.s.pair_jaccard},
         )
-        for table in ("lsh_new_bands", "lsh_hits", "lsh_sigs"):
+        for table in ("lsh_hits", "lsh_sigs"):
             self.con.execute(f"DROP TABLE {table}")
         self.pairs = int(self.store.scalar("SELECT count(*) FROM lsh_pairs"))
         return self.pairs
@@ -404,15 +399,17 @@ def lsh_neighbours(
         f"""WITH mine AS (
             SELECT unnest(buckets) AS bucket, generate_subscripts(buckets, 1) AS band
             FROM minhash_bands WHERE text_sha = $sha AND method = $bands),
-        pool_bands AS (
-            SELECT p.post_id, p.body_sha AS sha, unnest(b.buckets) AS bucket,
-                generate_subscripts(b.buckets, 1) AS band
-            FROM ({pool}) p JOIN minhash_bands b ON b.text_sha = p.body_sha AND b.method = $bands
-            WHERE p.post_id <> $exclude),
+        matched AS (
+            SELECT t.text_sha AS sha, list(m.band) AS shared
+            FROM (
+                SELECT text_sha, unnest(buckets) AS bucket, generate_subscripts(buckets, 1) AS band
+                FROM minhash_bands WHERE method = $bands
+            ) t JOIN mine m ON m.band = t.band AND m.bucket = t.bucket
+            GROUP BY t.text_sha),
         hits AS (
-            SELECT o.post_id, o.sha, list(o.band) AS shared
-            FROM pool_bands o JOIN mine m ON m.band = o.band AND m.bucket = o.bucket
-            GROUP BY o.post_id, o.sha),
+            SELECT p.post_id, h.sha, h.shared
+            FROM matched h JOIN ({pool}) p ON p.body_sha = h.sha
+            WHERE p.post_id <> $exclude),
         me AS (SELECT hashvalues AS a FROM minhashes WHERE text_sha = $sha AND method = $method)
         SELECT h.post_id, len(list_filter(range(1, len(a) + 1), lambda i: a[i] = o.hashvalues[i]))
             / len(a) AS est
