@@ -229,12 +229,17 @@ def _lsh_case(path: Path, n: int, kind: str) -> dict[str, Any]:
         except MemoryError:
             out["failed"] = True
         out["wall"], out["cpu"] = time.perf_counter() - start, time.process_time() - cpu
+        out["peak_mb"] = _peak_mb()
         if not out.get("failed"):  # a re-run: the kept pool, and a few new posts
+            import pyarrow as pa
+
+            rows = pa.table({"pos": kept})  # read by name in the SQL
             store.con.execute(
                 "CREATE OR REPLACE TABLE bench_kept AS SELECT 'p' || lpad(pos::VARCHAR, 7, '0') "
-                "AS post_id, printf('%064x', pos) AS body_sha FROM (SELECT unnest(?) AS pos)",
-                [kept],
+                "AS post_id, printf('%064x', pos) AS body_sha FROM rows"
             )
+            del kept, rows
+            _peak_mb(reset=True)
             start, cpu = time.perf_counter(), time.process_time()
             again: dict[str, Any] = {"hits": 0, "dropped": 0, "reached": 0}
             pool = "SELECT post_id, body_sha FROM bench_kept ORDER BY post_id"
@@ -242,8 +247,23 @@ def _lsh_case(path: Path, n: int, kind: str) -> dict[str, Any]:
             out["rerun_wall"] = time.perf_counter() - start
             out["rerun_cpu"] = time.process_time() - cpu
             out["rerun_hits"] = again["hits"]
-    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            out["rerun_peak_mb"] = _peak_mb()
     return out
+
+
+def _peak_mb(reset: bool = False) -> float:
+    """This process's peak RSS (Linux: VmHWM, which `reset` sets back to the current RSS)."""
+    import resource
+
+    try:
+        if reset:
+            Path("/proc/self/clear_refs").write_text("5")
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _lsh_walk(
@@ -310,8 +330,8 @@ def lsh(sizes: tuple[int, ...] = LSH_SIZES) -> None:
         print(
             f"  {'':>9}  re-run with {RERUN_NEW:,} new posts over the kept pool: "
             + "; ".join(
-                f"{kind} {r['rerun_wall']:.1f} s wall ({r['rerun_cpu']:.1f} s CPU), "
-                f"{r['rerun_hits']} hits"
+                f"{kind} {r['rerun_wall']:.1f} s wall ({r['rerun_cpu']:.1f} s CPU), peak RSS "
+                f"{r['rerun_peak_mb']:,.0f} MB, {r['rerun_hits']} hits"
                 for kind, r in out.items()
                 if "rerun_wall" in r
             )
