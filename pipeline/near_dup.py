@@ -212,8 +212,6 @@ class StoreLSH:
     a few new posts computes only theirs."""
 
     def __init__(self, store: Store, s: DedupSettings, prov: Provenance, pool: str = KEPT_POOL):
-        import pyarrow as pa
-
         self.store, self.s, self.prov = store, s, prov
         self.con = store.con
         self.added = 0
@@ -229,11 +227,12 @@ class StoreLSH:
         self.con.execute(
             f"INSERT INTO lsh_pool SELECT -row_number() OVER (), post_id, body_sha FROM ({pool})"
         )
-        self._pa = pa
 
     def add(self, posts: Sequence[tuple[str, str]]) -> None:
         """The next posts of the walk: (post id, compared-text hash), in decision order."""
-        rows = self._pa.table(  # noqa: F841 - referenced by name in the SQL
+        import pyarrow as pa
+
+        rows = pa.table(  # noqa: F841 - referenced by name in the SQL
             {
                 "pos": list(range(self.added, self.added + len(posts))),
                 "post_id": [p for p, _ in posts],
@@ -249,6 +248,8 @@ class StoreLSH:
         In steps, each a temporary table DuckDB can spill: the pairs of posts sharing a band
         key (the band keys of the pool are read, not its signatures), then the signatures of
         the posts in a pair only, to check the band exactly and estimate the Jaccard."""
+        if not self.added:
+            return 0
         self.banded = write_bands(
             self.store, self.prov, "SELECT sha FROM lsh_pool WHERE pos >= 0", minhash_method(self.s)
         )
@@ -300,8 +301,10 @@ class StoreLSH:
     def _load(self, pos: int) -> None:
         """The pairs of the chunk of positions from `pos`, with their earlier post kept, or in
         the chunk (whether that one is kept is known when it is queried)."""
+        import pyarrow as pa
+
         if self._kept_now:
-            kept = self._pa.table({"pos": sorted(self._kept_now)})  # noqa: F841 - in the SQL
+            kept = pa.table({"pos": sorted(self._kept_now)})  # noqa: F841 - in the SQL
             self.con.execute("INSERT INTO lsh_kept SELECT pos FROM kept")
             self._kept_now = set()
         self._lo, self._hi = pos, pos + _STORE_CHUNK
