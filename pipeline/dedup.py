@@ -13,6 +13,12 @@ every post of the pool.
 A decision depends only on the posts before it, so stored decisions are reused up to the first
 post whose inputs changed (or the first new post) and recomputed from there on. Signatures are
 cached by the hash of the text compared, so a changed threshold recomputes no MinHash.
+
+The LSH index is in the store (`near_dup.StoreLSH`): band keys cached per signature
+(`minhash_bands`), the candidate pairs of the posts to decide found by one join before the
+walk, so a pool of millions is matched within `store.memory_limit`, and a re-run with a few new
+posts hashes and bands only theirs. It decides exactly as datasketch's in-memory index did
+(`near_dup.MemoryLSH`, tests/test_dedup.py).
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import numpy as np
 from pipeline.context import RunContext, start_report
 from pipeline.near_dup import (
     Compared,
-    NeighbourIndex,
+    StoreLSH,
     compared,
     jaccard,
     minhash_method,
@@ -39,7 +45,7 @@ from pipeline.text import content_hash
 from schemas import DedupDecision, MinHashSignature, Post
 from schemas.run import StageReport
 
-STAGE, VERSION = "dedup", "3"
+STAGE, VERSION = "dedup", "3"  # the store-backed LSH decides as before: results unchanged
 CHUNK = 4_096
 # What the stage's decisions depend on (the walk's cosine settings are not among them).
 SETTINGS = (
@@ -53,30 +59,28 @@ SETTINGS = (
 )
 
 
-def signatures(
-    store: Store, keys: dict[str, set[bytes]], s: DedupSettings, prov: Provenance
-) -> tuple[dict[str, np.ndarray], int]:
-    """MinHash per compared-text hash, each computed once ever (cached in `minhashes`); also
-    how many were computed now."""
+def cache_signatures(
+    store: Store, words: dict[str, list[str]], s: DedupSettings, prov: Provenance
+) -> int:
+    """MinHash per compared-text hash (of its words), each computed once ever and cached in
+    `minhashes` (their LSH band keys follow, `near_dup.StoreLSH`); how many were computed."""
     method = minhash_method(s)
-    out = {
-        r["text_sha"]: np.asarray(r["hashvalues"], dtype=np.uint32)
-        for r in store.query(
-            "SELECT text_sha, hashvalues FROM minhashes WHERE method = ? "
-            "AND text_sha IN (SELECT unnest(?))",
-            [method, sorted(keys)],
-        )
+    have = {
+        r[0]
+        for r in store.con.execute(
+            "SELECT text_sha FROM minhashes WHERE method = ? AND text_sha IN (SELECT unnest(?))",
+            [method, sorted(words)],
+        ).fetchall()
     }
-    missing = sorted(k for k in keys if k not in out)
+    missing = sorted(k for k in words if k not in have)
     if missing:
-        sigs = minhashes([keys[k] for k in missing], s)
+        sigs = minhashes([shingles(words[k], s.shingle_words) for k in missing], s)
         rows = [
             MinHashSignature(text_sha=k, method=method, hashvalues=[int(x) for x in sig])
             for k, sig in zip(missing, sigs, strict=True)
         ]
         store.put("minhashes", rows, prov, missing, fresh=True)
-        out.update(zip(missing, sigs, strict=True))
-    return out, len(missing)
+    return len(missing)
 
 
 def near_duplicates(
@@ -151,104 +155,116 @@ def run(ctx: RunContext) -> StageReport:
     store.delete_keys("dedup", stale | set(ids[first:]))
     report.removed, report.skipped = len(stale), first
     # What the decisions so far leave for later posts to match: the first post of each text
-    # and of each body, and the kept posts' signatures in the LSH index.
+    # and of each body (the kept posts are matched by MinHash LSH in the store, `lsh`).
     hashes: dict[str, str] = {}
     bodies: dict[str, str] = {}
-    body_of: dict[str, str] = {}  # kept post -> the hash of its compared text
     for r in store.query(
-        "SELECT post_id, content_hash, body_sha, body_words, keep, reason FROM dedup "
+        "SELECT post_id, content_hash, body_sha, body_words, reason FROM dedup "
         "WHERE keep OR reason IN ('near_duplicate', 'same_body') ORDER BY post_id"
     ):
         hashes.setdefault(r["content_hash"], r["post_id"])
         if r["body_words"] >= d.min_body_words and r["reason"] != "same_body":
             bodies.setdefault(r["body_sha"], r["post_id"])
-        if r["keep"]:
-            body_of[r["post_id"]] = r["body_sha"]
-    index = NeighbourIndex(d)
-    if d.near_dup and body_of:
-        method = minhash_method(d)
-        for post_id, values in store.con.execute(
-            "SELECT d.post_id, m.hashvalues FROM dedup d JOIN minhashes m "
-            "ON m.text_sha = d.body_sha AND m.method = ? WHERE d.keep ORDER BY d.post_id",
-            [method],
-        ).fetchall():
-            index.add(post_id, np.asarray(values, dtype=np.uint32))
-    computed = 0
-    for start in range(first, len(ids), CHUNK):
-        chunk = store.load(
-            Post,
-            where="post_id IN (SELECT unnest(?))",
-            params=[ids[start : start + CHUNK]],
-            order="created_utc, post_id",
-        )
-        texts = {p.post_id: compared(p.title, p.selftext, d) for p in chunk}
-        sets = {pid: shingles(c.words, d.shingle_words) for pid, c in texts.items()}
-        sigs: dict[str, np.ndarray] = {}
-        if d.near_dup:
-            by_sha = {c.sha: sets[pid] for pid, c in texts.items()}
-            sigs, n = signatures(store, by_sha, d, prov)
-            computed += n
-        decisions: list[DedupDecision] = []
-        for offset, post in enumerate(chunk):
-            c = texts[post.post_id]
-            h = content_hash(post.title, post.selftext)
-            body = same_body_key(c, d)
+    lsh = LSH(store, d, prov) if d.near_dup else None
+    try:
+        computed = _link(store, ids[first:], lsh, d, prov) if lsh else 0
+        for start in range(first, len(ids), CHUNK):
+            chunk = store.load(
+                Post,
+                where="post_id IN (SELECT unnest(?))",
+                params=[ids[start : start + CHUNK]],
+                order="created_utc, post_id",
+            )
+            texts = {p.post_id: compared(p.title, p.selftext, d) for p in chunk}
+            sets = {pid: shingles(c.words, d.shingle_words) for pid, c in texts.items()}
+            decisions: list[DedupDecision] = []
+            for offset, post in enumerate(chunk):
+                c = texts[post.post_id]
+                h = content_hash(post.title, post.selftext)
+                body = same_body_key(c, d)
 
-            def decision(
-                keep: bool,
-                reason: str | None = None,
-                other: str | None = None,
-                sim: float | None = None,
-                neighbours: tuple[tuple[str, float], ...] = (),
-                post: Post = post,
-                h: str = h,
-                c: Compared = c,
-            ) -> DedupDecision:
-                return DedupDecision(
-                    post_id=post.post_id,
-                    content_hash=h,
-                    keep=keep,
-                    reason=reason,
-                    duplicate_of=other,
-                    similarity=None if sim is None else round(sim, 4),
-                    body_sha=c.sha,
-                    body_words=c.body_words,
-                    neighbours=[n for n, _ in neighbours],
-                    neighbour_jaccard=[round(j, 4) for _, j in neighbours],
-                )
+                def decision(
+                    keep: bool,
+                    reason: str | None = None,
+                    other: str | None = None,
+                    sim: float | None = None,
+                    neighbours: tuple[tuple[str, float], ...] = (),
+                    post: Post = post,
+                    h: str = h,
+                    c: Compared = c,
+                ) -> DedupDecision:
+                    return DedupDecision(
+                        post_id=post.post_id,
+                        content_hash=h,
+                        keep=keep,
+                        reason=reason,
+                        duplicate_of=other,
+                        similarity=None if sim is None else round(sim, 4),
+                        body_sha=c.sha,
+                        body_words=c.body_words,
+                        neighbours=[n for n, _ in neighbours],
+                        neighbour_jaccard=[round(j, 4) for _, j in neighbours],
+                    )
 
-            parent = post.crosspost_parent
-            if parent and seq[start + offset][3]:  # its parent is a known post
-                decisions.append(decision(False, "crosspost", parent))
-                continue
-            if h in hashes:
-                decisions.append(decision(False, "exact_duplicate", hashes[h], 1.0))
-                continue
-            hashes[h] = post.post_id
-            if body and body in bodies:
-                decisions.append(decision(False, "same_body", bodies[body], 1.0))
-                continue
-            if body:
-                bodies[body] = post.post_id
-            near: list[tuple[str, float]] = []
-            if d.near_dup:
-                sig = sigs[c.sha]
-                near = index.query(sig)
-                match = _text_match(store, sets[post.post_id], near, sets, d)
-                if match is not None:
-                    decisions.append(decision(False, "near_duplicate", match[0], match[1]))
+                parent = post.crosspost_parent
+                if parent and seq[start + offset][3]:  # its parent is a known post
+                    decisions.append(decision(False, "crosspost", parent))
                     continue
-                index.add(post.post_id, sig)
-            decisions.append(decision(True, neighbours=tuple(near)))
-        store.put("dedup", decisions, prov, [inputs[x.post_id] for x in decisions])
-        report.tally([(x.keep, x.reason) for x in decisions])
+                if h in hashes:
+                    decisions.append(decision(False, "exact_duplicate", hashes[h], 1.0))
+                    continue
+                hashes[h] = post.post_id
+                if body and body in bodies:
+                    decisions.append(decision(False, "same_body", bodies[body], 1.0))
+                    continue
+                if body:
+                    bodies[body] = post.post_id
+                near: list[tuple[str, float]] = []
+                if lsh:
+                    pos = start + offset - first
+                    near = lsh.query(pos)
+                    match = _text_match(store, sets[post.post_id], near, sets, d)
+                    if match is not None:
+                        decisions.append(decision(False, "near_duplicate", match[0], match[1]))
+                        continue
+                    lsh.keep(pos)
+                decisions.append(decision(True, neighbours=tuple(near)))
+            store.put("dedup", decisions, prov, [inputs[x.post_id] for x in decisions])
+            report.tally([(x.keep, x.reason) for x in decisions])
+    finally:
+        if lsh:
+            lsh.close()
     report.inputs = len(ids)
-    if d.near_dup:
+    if lsh:
         report.notes.append(
-            f"MinHash: {computed} signatures computed, the rest cached; "
-            f"{len(index.signatures)} kept posts indexed"
+            f"MinHash: {computed} signatures computed, the rest cached; LSH in the store: "
+            f"{lsh.banded} texts banded, {lsh.pairs} candidate pairs at "
+            f"{d.pair_jaccard} or more for {lsh.added} posts"
         )
     return report
+
+
+# The LSH index of the walk (a test swaps in `near_dup.MemoryLSH`, the in-memory reference).
+LSH: type[StoreLSH] = StoreLSH
+
+
+def _link(store: Store, todo: list[str], lsh: StoreLSH, d: DedupSettings, prov: Provenance) -> int:
+    """Every post to decide, in order, with its signature cached, into the LSH index, and
+    their candidate pairs found; returns the signatures computed now."""
+    computed = 0
+    for start in range(0, len(todo), CHUNK):
+        batch = todo[start : start + CHUNK]
+        texts = {
+            pid: compared(title, body, d)
+            for pid, title, body in store.con.execute(
+                "SELECT post_id, title, selftext FROM posts WHERE post_id IN (SELECT unnest(?))",
+                [batch],
+            ).fetchall()
+        }
+        computed += cache_signatures(store, {c.sha: c.words for c in texts.values()}, d, prov)
+        lsh.add([(pid, texts[pid].sha) for pid in batch])
+    lsh.link()
+    return computed
 
 
 def _text_match(

@@ -177,9 +177,28 @@ def _v4_to_v5(store: Store) -> list[str]:
     ]
 
 
+def _v5_to_v6(store: Store) -> list[str]:
+    """Layout 5 -> 6: `minhash_bands` is new, the LSH band keys of each cached MinHash
+    signature, so the dedup stage finds candidate pairs by a join in the store instead of an
+    in-memory index of every kept post. The keys are computed here from the signatures the
+    store holds (nothing else changes, and no decision is recomputed)."""
+    from pipeline.near_dup import write_bands
+    from pipeline.store import Provenance
+
+    store._create_tables()
+    n = write_bands(store, Provenance("migration", "5->6", "migrated-from-layout-5", "migration"))
+    if not n:
+        return []
+    return [
+        f"store migrated from layout 5 to 6: new table minhash_bands, the LSH band keys of the "
+        f"{n} cached MinHash signatures"
+    ]
+
+
 MIGRATIONS: dict[int, Callable[[Store], list[str]]] = {
     1: _v1_to_v2,
     2: _v2_to_v3,
     3: _v3_to_v4,
     4: _v4_to_v5,
+    5: _v5_to_v6,
 }

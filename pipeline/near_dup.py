@@ -20,11 +20,14 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from pipeline.settings import DedupSettings
+
+if TYPE_CHECKING:
+    from pipeline.store import Provenance, Store
 
 _TOKEN = re.compile(r"\w+")
 # What a deleted or removed body says; it never matches another post's body.
@@ -98,12 +101,63 @@ def minhashes(shingle_sets: list[set[bytes]], s: DedupSettings) -> list[np.ndarr
 
 
 LSH_ROWS = 3  # MinHash values per band
+# A band's key: its LSH_ROWS values (each below 2**32) shifted apart and xor-ed into 63 bits, a
+# BIGINT computed in SQL with no overflow. Two equal bands have equal keys; a key two different
+# bands share by chance only adds a candidate the exact band check drops.
+_BAND_SHIFTS = tuple((31 - 15 * i) % 32 for i in range(LSH_ROWS))
+
+
+def lsh_method(s: DedupSettings) -> str:
+    return f"{minhash_method(s)}-rows{LSH_ROWS}"
+
+
+def _band_keys_sql(values: str) -> str:
+    """SQL for the list of band keys of a signature column, band b (0-based) holding values
+    b * LSH_ROWS + 1 .. (b + 1) * LSH_ROWS as datasketch bands them (42 bands of 128 values)."""
+    parts = [f"({values}[{LSH_ROWS} * b + {i + 1}] << {k})" for i, k in enumerate(_BAND_SHIFTS)]
+    key = parts[0]
+    for p in parts[1:]:
+        key = f"xor({key}, {p})"
+    return f"list_transform(range(len({values}) // {LSH_ROWS}), lambda b: {key})"
+
+
+def write_bands(
+    store: Store, prov: Provenance, texts: str | None = None, method: str | None = None
+) -> int:
+    """Band keys for the cached signatures that have none yet (those of `method`, of the
+    texts in `texts`, a query with a `sha` column; or all), each computed once, in the store.
+    The texts are found on their hashes alone, so a run with a few new ones reads only theirs."""
+    from pipeline.store import table_columns
+
+    con = store.con
+    names = ", ".join(f'"{c}"' for c in table_columns("minhash_bands"))
+    bands = f"m.method || '-rows{LSH_ROWS}'"
+    only = "" if texts is None else f"SEMI JOIN ({texts}) p ON p.sha = m.text_sha"
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE lsh_todo AS SELECT m.text_sha, m.method "
+        f"FROM minhashes m {only} "
+        f"ANTI JOIN minhash_bands b ON b.text_sha = m.text_sha AND b.method = {bands} "
+        "WHERE m.method = coalesce(?, m.method)",
+        [method],
+    )
+    try:
+        row = con.execute(
+            f"INSERT INTO minhash_bands ({names}) "
+            f"SELECT m.text_sha, {bands}, {_band_keys_sql('m.hashvalues')}, ?, ?, ?, "
+            "m.text_sha, ?, now() FROM lsh_todo t JOIN minhashes m USING (text_sha, method)",
+            [prov.stage, prov.version, prov.signature, prov.run_id],
+        ).fetchone()
+    finally:
+        con.execute("DROP TABLE lsh_todo")
+    return int(row[0]) if row else 0
 
 
 class NeighbourIndex:
-    """MinHash LSH (datasketch) over the kept posts: finds, for a post, the earlier kept posts
+    """MinHash LSH (datasketch) in memory: finds, for a post, the earlier kept posts
     sharing many of their shingles, without comparing it with every post; each hit is then
-    checked on its MinHash estimate (at least `dedup.pair_jaccard`).
+    checked on its MinHash estimate (at least `dedup.pair_jaccard`). `StoreLSH` decides the
+    same in the store, for a pool of millions; this one is the reference its tests and
+    `bench/funnel.py` compare it with.
 
     Bands of 3 values (42 bands of 128): a pair at Jaccard J is found with probability
     1 - (1 - J^3)^42, 99.5% at 0.5 (the Jaccard-alone threshold), 93% at 0.4, 68% at 0.3, and
@@ -136,6 +190,240 @@ class NeighbourIndex:
             if estimate >= self.s.pair_jaccard:
                 hits.append((key, estimate))
         return sorted(hits, key=lambda h: (-h[1], h[0]))
+
+
+# The posts an LSH walk starts from: those an earlier run kept (their text's hash).
+KEPT_POOL = "SELECT post_id, body_sha FROM dedup WHERE keep ORDER BY post_id"
+# Walk positions whose pairs (or signatures) are read in one query: few queries, small reads.
+_STORE_CHUNK = 4_096
+
+
+class StoreLSH:
+    """MinHash LSH in the store, for the dedup walk over millions of posts: the same bands,
+    candidates and estimates as `NeighbourIndex`, found by SQL joins that DuckDB runs within
+    `store.memory_limit` (spilling to disk), where the in-memory index holds every kept post's
+    signature and 42 band entries in Python.
+
+    The walk gives every post it will decide, in order (`add`), then `link` finds all pairs
+    (new post, earlier post of the pool) sharing a band key, keeps those that share a band
+    exactly with an estimated Jaccard of at least `dedup.pair_jaccard`, and `query` returns
+    a post's pairs whose earlier post was kept: stored kept posts (`pool`), and the posts of
+    this walk it `keep`s. Band keys are cached per signature (`minhash_bands`), so a run with
+    a few new posts computes only theirs."""
+
+    def __init__(self, store: Store, s: DedupSettings, prov: Provenance, pool: str = KEPT_POOL):
+        self.store, self.s, self.prov = store, s, prov
+        self.con = store.con
+        self.added = 0
+        self.pairs = 0
+        self.banded = 0
+        self._lo = self._hi = 0  # the chunk of positions whose pairs are loaded
+        self._loaded: dict[int, list[tuple[int, str, float]]] = {}
+        self._kept_now: set[int] = set()  # kept positions of the loaded chunk
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE lsh_pool (pos BIGINT, post_id VARCHAR, sha VARCHAR)"
+        )
+        self.con.execute("CREATE OR REPLACE TEMP TABLE lsh_kept (pos BIGINT)")
+        self.con.execute(
+            f"INSERT INTO lsh_pool SELECT -row_number() OVER (), post_id, body_sha FROM ({pool})"
+        )
+
+    def add(self, posts: Sequence[tuple[str, str]]) -> None:
+        """The next posts of the walk: (post id, compared-text hash), in decision order."""
+        import pyarrow as pa
+
+        rows = pa.table(  # noqa: F841 - referenced by name in the SQL
+            {
+                "pos": list(range(self.added, self.added + len(posts))),
+                "post_id": [p for p, _ in posts],
+                "sha": [h for _, h in posts],
+            }
+        )
+        self.con.execute("INSERT INTO lsh_pool SELECT pos, post_id, sha FROM rows")
+        self.added += len(posts)
+
+    def link(self) -> int:
+        """Band keys for the new signatures, then the checked pairs; returns their number.
+
+        In steps, each a temporary table DuckDB can spill: the pairs of posts sharing a band
+        key (the band keys of the pool are read, not its signatures), then the signatures of
+        the posts in a pair only, to check the band exactly and estimate the Jaccard."""
+        if not self.added:
+            return 0
+        self.banded = write_bands(
+            self.store, self.prov, "SELECT sha FROM lsh_pool WHERE pos >= 0", minhash_method(self.s)
+        )
+        r = LSH_ROWS
+        params = {"bands": lsh_method(self.s)}
+        unnest = "unnest(b.buckets) AS bucket, generate_subscripts(b.buckets, 1) AS band"
+        # Pairs (new post, earlier post) sharing a band key, by position: no text hash in the
+        # join, which for a fresh build pairs 42 keys a post with 42 keys a post.
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE lsh_hits AS
+            WITH new_bands AS (
+                SELECT p.pos, {unnest}
+                FROM lsh_pool p JOIN minhash_bands b ON b.text_sha = p.sha AND b.method = $bands
+                WHERE p.pos >= 0),
+            pool_bands AS (
+                SELECT p.pos, {unnest}
+                FROM lsh_pool p JOIN minhash_bands b ON b.text_sha = p.sha AND b.method = $bands)
+            SELECT n.pos, o.pos AS opos, list(n.band) AS shared
+            FROM new_bands n JOIN pool_bands o
+                ON o.band = n.band AND o.bucket = n.bucket AND o.pos < n.pos
+            GROUP BY n.pos, o.pos""",
+            params,
+        )
+        self.con.execute(
+            """CREATE OR REPLACE TEMP TABLE lsh_sigs AS
+            SELECT p.pos, p.post_id, m.hashvalues AS h
+            FROM (SELECT pos FROM lsh_hits UNION SELECT opos FROM lsh_hits) need
+            JOIN lsh_pool p USING (pos)
+            JOIN minhashes m ON m.text_sha = p.sha AND m.method = $method""",
+            {"method": minhash_method(self.s)},
+        )
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE lsh_pairs AS
+            SELECT * FROM (
+                SELECT h.pos, h.opos, o.post_id AS other,
+                    len(list_filter(range(1, len(a.h) + 1), lambda i: a.h[i] = o.h[i]))
+                        / len(a.h) AS est
+                FROM lsh_hits h JOIN lsh_sigs a ON a.pos = h.pos JOIN lsh_sigs o ON o.pos = h.opos
+                WHERE list_bool_or(list_transform(h.shared,
+                    lambda b: a.h[{r} * b - {r - 1} : {r} * b] = o.h[{r} * b - {r - 1} : {r} * b])))
+            WHERE est >= $floor ORDER BY pos, opos""",
+            {"floor": self.s.pair_jaccard},
+        )
+        for table in ("lsh_hits", "lsh_sigs"):
+            self.con.execute(f"DROP TABLE {table}")
+        self.pairs = int(self.store.scalar("SELECT count(*) FROM lsh_pairs"))
+        return self.pairs
+
+    def _load(self, pos: int) -> None:
+        """The pairs of the chunk of positions from `pos`, with their earlier post kept, or in
+        the chunk (whether that one is kept is known when it is queried)."""
+        import pyarrow as pa
+
+        if self._kept_now:
+            kept = pa.table({"pos": sorted(self._kept_now)})  # noqa: F841 - in the SQL
+            self.con.execute("INSERT INTO lsh_kept SELECT pos FROM kept")
+            self._kept_now = set()
+        self._lo, self._hi = pos, pos + _STORE_CHUNK
+        self._loaded = {}
+        for p, opos, other, est in self.con.execute(
+            "SELECT pos, opos, other, est FROM lsh_pairs WHERE pos >= ? AND pos < ? "
+            "AND (opos < 0 OR opos >= ? OR opos IN (SELECT pos FROM lsh_kept))",
+            [self._lo, self._hi, self._lo],
+        ).fetchall():
+            self._loaded.setdefault(p, []).append((opos, other, est))
+
+    def query(self, pos: int) -> list[tuple[str, float]]:
+        """The kept earlier posts of the walk's post `pos` with their estimated Jaccard, best
+        first (as `NeighbourIndex.query`); positions are queried in increasing order."""
+        if not self._lo <= pos < self._hi:
+            self._load(pos)
+        hits = [
+            (other, est)
+            for opos, other, est in self._loaded.get(pos, [])
+            if opos < self._lo or opos in self._kept_now
+        ]
+        return sorted(hits, key=lambda h: (-h[1], h[0]))
+
+    def keep(self, pos: int) -> None:
+        """The walk kept its post `pos`: later posts may match it."""
+        self._kept_now.add(pos)
+
+    def close(self) -> None:
+        for t in ("lsh_pairs", "lsh_pool", "lsh_kept"):
+            self.con.execute(f"DROP TABLE IF EXISTS {t}")
+
+
+class MemoryLSH:
+    """`StoreLSH`'s interface over the in-memory `NeighbourIndex`: the dedup walk as it was
+    before the store-backed index (every kept post's signature and bands in Python, the walk's
+    signatures read a chunk at a time), the reference of the tests and `bench/funnel.py`."""
+
+    def __init__(self, store: Store, s: DedupSettings, prov: Provenance, pool: str = KEPT_POOL):
+        self.store, self.s = store, s
+        self.index = NeighbourIndex(s)
+        self.posts: list[tuple[str, str]] = []
+        self.sigs: dict[str, np.ndarray] = {}  # of the chunk of positions being walked
+        self._hi = 0
+        self.pairs = self.banded = self.added = 0
+        reader = store.con.sql(
+            f"SELECT p.post_id, m.hashvalues FROM ({pool}) p JOIN minhashes m "
+            "ON m.text_sha = p.body_sha AND m.method = ? ORDER BY p.post_id",
+            params=[minhash_method(s)],
+        ).to_arrow_reader(_STORE_CHUNK)
+        for batch in reader:
+            for key, sig in zip(batch.column(0).to_pylist(), self._values(batch), strict=True):
+                self.index.add(key, sig)
+
+    def _values(self, batch: Any) -> np.ndarray:
+        import pyarrow.compute as pc
+
+        flat = pc.list_flatten(batch.column(1)).to_numpy().astype(np.uint32)
+        return flat.reshape(-1, self.s.num_perm)
+
+    def add(self, posts: Sequence[tuple[str, str]]) -> None:
+        self.posts += posts
+        self.added = len(self.posts)
+
+    def link(self) -> int:
+        return 0
+
+    def query(self, pos: int) -> list[tuple[str, float]]:
+        if pos >= self._hi:
+            self._hi = pos + _STORE_CHUNK
+            shas = sorted({h for _, h in self.posts[pos : self._hi]})
+            batch = self.store.con.sql(
+                "SELECT text_sha, hashvalues FROM minhashes WHERE method = ? "
+                "AND text_sha IN (SELECT unnest(?))",
+                params=[minhash_method(self.s), shas],
+            ).to_arrow_table()
+            self.sigs = dict(zip(batch.column(0).to_pylist(), self._values(batch), strict=True))
+        return self.index.query(self.sigs[self.posts[pos][1]])
+
+    def keep(self, pos: int) -> None:
+        post_id, sha = self.posts[pos]
+        self.index.add(post_id, self.sigs[sha])
+
+    def close(self) -> None:
+        pass
+
+
+def lsh_neighbours(
+    store: Store, s: DedupSettings, text_sha: str, exclude: str = "", pool: str = KEPT_POOL
+) -> list[tuple[str, float]]:
+    """On demand: the posts of `pool` (the kept posts; not `exclude`) whose text shares an LSH
+    band with the text `text_sha` (its signature and bands cached), with their estimated
+    Jaccard, at least `pair_jaccard`, best first: what `StoreLSH.query` gives in the walk."""
+    r = LSH_ROWS
+    rows = store.con.execute(
+        f"""WITH mine AS (
+            SELECT unnest(buckets) AS bucket, generate_subscripts(buckets, 1) AS band
+            FROM minhash_bands WHERE text_sha = $sha AND method = $bands),
+        matched AS (
+            SELECT t.text_sha AS sha, list(m.band) AS shared
+            FROM (
+                SELECT text_sha, unnest(buckets) AS bucket, generate_subscripts(buckets, 1) AS band
+                FROM minhash_bands WHERE method = $bands
+            ) t JOIN mine m ON m.band = t.band AND m.bucket = t.bucket
+            GROUP BY t.text_sha),
+        hits AS (
+            SELECT p.post_id, h.sha, h.shared
+            FROM matched h JOIN ({pool}) p ON p.body_sha = h.sha
+            WHERE p.post_id <> $exclude),
+        me AS (SELECT hashvalues AS a FROM minhashes WHERE text_sha = $sha AND method = $method)
+        SELECT h.post_id, len(list_filter(range(1, len(a) + 1), lambda i: a[i] = o.hashvalues[i]))
+            / len(a) AS est
+        FROM hits h JOIN minhashes o ON o.text_sha = h.sha AND o.method = $method, me
+        WHERE list_bool_or(list_transform(h.shared,
+            lambda b: a[{r} * b - {r - 1} : {r} * b] = o.hashvalues[{r} * b - {r - 1} : {r} * b]))
+        """,
+        {"sha": text_sha, "exclude": exclude, "bands": lsh_method(s), "method": minhash_method(s)},
+    ).fetchall()
+    hits = [(p, float(e)) for p, e in rows if e >= s.pair_jaccard]
+    return sorted(hits, key=lambda h: (-h[1], h[0]))
 
 
 def is_near_duplicate(cosine: float | None, jac: float, s: DedupSettings) -> bool:

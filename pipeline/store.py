@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 M = TypeVar("M", bound=BaseModel)
 
-LAYOUT_VERSION = 5
+LAYOUT_VERSION = 6
 
 PROVENANCE_COLUMNS = {
     "_stage": "VARCHAR",

@@ -127,6 +127,17 @@ class MinHashSignature(BaseModel):
     hashvalues: list[int]
 
 
+class MinHashBands(BaseModel):
+    """The LSH band keys of a cached `MinHashSignature`: one integer per band of `LSH_ROWS`
+    values (`pipeline.near_dup`), so that the posts sharing a band are found by a join in the
+    store instead of in an in-memory index of every post. `method` is the signature's, with the
+    rows per band."""
+
+    text_sha: str
+    method: str
+    buckets: list[int]
+
+
 class NearDupDecision(BaseModel):
     """The candidate walk's check of one post it reached, before the judge sees it: against the
     candidates it reached before, every scenario of every earlier release and the post's own

@@ -29,6 +29,7 @@ TABLES: dict[str, Table] = {
         Table("embeddings", r.Embedding, ("text_sha", "model")),
         Table("dedup", r.DedupDecision, ("post_id",)),
         Table("minhashes", r.MinHashSignature, ("text_sha", "method")),
+        Table("minhash_bands", r.MinHashBands, ("text_sha", "method")),
         Table("near_dup", r.NearDupDecision, ("post_id",)),
         Table("judge_votes", r.JudgeVote, ("post_id", "model", "role")),
         Table("judge_panel", r.PanelDecision, ("post_id",)),

@@ -273,3 +273,153 @@ def test_blocked_search_matches_the_naive_greedy_pass() -> None:
     got = near_duplicates(new, old, 0.9, block=7)
     assert [m for m, _ in got] == expected
     assert any(m >= 20 for m in expected) and any(m == -1 for m in expected)
+
+
+def _synthetic_signatures(n: int, seed: int) -> np.ndarray:
+    """MinHash-like signatures: random ones, and families of variants of an earlier one with
+    a share of their values changed (estimated Jaccard from 0.95 down to below
+    `pair_jaccard`), so pairs fall on every side of the thresholds and tie on estimates."""
+    rng = np.random.default_rng(seed)
+    sigs = rng.integers(0, 2**32, size=(n, 128), dtype=np.uint64).astype(np.uint32)
+    for i in range(1, n):
+        if rng.random() < 0.3:
+            j = int(rng.integers(max(0, i - 200), i))
+            same = rng.random(128) < rng.choice([0.95, 0.8, 0.6, 0.45, 0.3, 0.2, 0.12, 0.05])
+            sigs[i] = np.where(same, sigs[j], sigs[i])
+    return sigs
+
+
+def _lsh_walk(index, n: int, threshold: float) -> list[list[tuple[str, float]]]:
+    """What the dedup walk asks the index: each post's hits, keeping it unless one reaches
+    `threshold` (the stand-in for the exact Jaccard check)."""
+    out = []
+    for pos in range(n):
+        hits = index.query(pos)
+        out.append(hits)
+        if not hits or hits[0][1] < threshold:
+            index.keep(pos)
+    return out
+
+
+def test_the_store_lsh_finds_what_the_in_memory_lsh_finds(tmp_path) -> None:
+    """On 6,000 signatures with planted near duplicates, in two runs (a pool kept by the
+    first, then new posts): the same hits with the same estimates, in the same order, as
+    datasketch's MinHashLSH; and on demand, a post's neighbours among all kept posts."""
+    from pipeline.near_dup import MemoryLSH, NeighbourIndex, StoreLSH, lsh_neighbours
+    from pipeline.settings import DedupSettings
+    from pipeline.store import Provenance, Store
+    from schemas import MinHashSignature
+
+    s = DedupSettings()
+    sigs = _synthetic_signatures(6_000, seed=3)
+    shas = [f"{i:064x}" for i in range(len(sigs))]
+    shas[10] = shas[7]  # two posts with the same text
+    prov = Provenance("dedup", "t", "sig", "run")
+    pool = "SELECT post_id, body_sha FROM kept ORDER BY post_id"
+    results = {}
+    with Store.open(tmp_path / "s.duckdb") as store:
+        store.put(
+            "minhashes",
+            [
+                MinHashSignature(text_sha=h, method="words3-perm128-seed1-affine32", hashvalues=v)
+                for h, v in zip(shas, sigs.tolist(), strict=True)
+            ],
+            prov,
+        )
+        for name, cls in (("memory", MemoryLSH), ("store", StoreLSH)):
+            store.con.execute("CREATE OR REPLACE TABLE kept (post_id VARCHAR, body_sha VARCHAR)")
+            walks = []
+            for lo, hi in ((0, 4_000), (4_000, 6_000)):
+                index = cls(store, s, prov, pool=pool)
+                index.add([(f"p{i:05d}", shas[i]) for i in range(lo, hi)])
+                index.link()
+                walks += _lsh_walk(index, hi - lo, s.jaccard_threshold)
+                index.close()
+                kept = [i for i in range(lo, hi) if not walks[i] or walks[i][0][1] < 0.5]
+                store.con.execute(
+                    "INSERT INTO kept SELECT unnest(?), unnest(?)",
+                    [[f"p{i:05d}" for i in kept], [shas[i] for i in kept]],
+                )
+            results[name] = walks
+        assert store.count("minhash_bands") == len(set(shas))  # each banded once
+        memory = NeighbourIndex(s)
+        for pid, sha in store.con.execute("SELECT * FROM kept").fetchall():
+            memory.add(pid, sigs[int(sha, 16)])
+        for i in range(0, len(sigs), 97):
+            expected = [h for h in memory.query(sigs[i]) if h[0] != f"p{i:05d}"]
+            assert lsh_neighbours(store, s, shas[i], f"p{i:05d}", pool) == expected, i
+    assert results["store"] == results["memory"]
+    hits = [h for walk in results["store"] for h in walk]
+    assert len(hits) > 1_000 and {round(e, 1) for _, e in hits} >= {0.1, 0.5, 0.9}
+    assert sum(1 for w in results["store"] if w and w[0][1] >= 0.5) > 300  # dropped
+
+
+def _words_pool(n: int, seed: int) -> list[dict]:
+    """Posts of random words, of sentences shared between posts (many pairs of distinct posts
+    around `pair_jaccard`) and edited reposts of earlier posts (planted near duplicates)."""
+    import random
+
+    rng = random.Random(seed)
+    vocab = ["".join(rng.choices("abcdefghijklmnop", k=rng.randrange(3, 8))) for _ in range(2_000)]
+    sentences = [" ".join(rng.choices(vocab, k=rng.randrange(6, 12))) + "." for _ in range(80)]
+    posts: list[dict] = []
+    for i in range(n):
+        kind = rng.random()
+        if posts and kind < 0.3:
+            words = rng.choice(posts)["selftext"].split()
+            for _ in range(int(len(words) * rng.choice([0.01, 0.05, 0.1, 0.2, 0.4]))):
+                words[rng.randrange(len(words))] = rng.choice(vocab)
+            body = " ".join(words)
+        elif kind < 0.65:
+            body = " ".join(rng.sample(sentences, rng.randrange(12, 20)))
+        else:
+            body = " ".join(rng.choices(vocab, k=rng.randrange(150, 230)))
+        posts.append(
+            submission(
+                f"w{i:04d}",
+                created_utc=1_790_000_000 + i,
+                title=f"Should I pick {rng.choice(vocab)}?",
+                selftext=body,
+            )
+        )
+    return posts
+
+
+def test_dedup_decides_with_the_store_lsh_as_with_the_in_memory_one(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stage's decisions (kept, dropped and why, neighbours and their estimates) are the
+    same with the store-backed LSH as with datasketch's in-memory one, over a run and a re-run
+    with new posts (which bands only the new signatures)."""
+    from pipeline.near_dup import MemoryLSH
+    from pipeline.store import Store
+    from tests.conftest import make_settings
+
+    posts = _words_pool(600, seed=5)
+    cols = (
+        "post_id, keep, reason, duplicate_of, similarity, body_sha, neighbours, neighbour_jaccard"
+    )
+
+    def build(name: str, lsh: type) -> tuple[list[tuple], int]:
+        monkeypatch.setattr(dedup, "LSH", lsh)
+        s = make_settings(tmp_path / name, dedup={"near_dup": True}, prefilter={"min_words": 1})
+        s.processed_dir.mkdir(parents=True)
+        with Store.open(s.db_path) as store:
+            ctx = RunContext(settings=s, store=store, run_id="test-run")
+            for part, batch in enumerate((posts[:400], posts[400:])):
+                write_dump(s.source.raw_dir / f"RS_{part}.zst", batch)
+                ingest.run(ctx)
+                prefilter.run(ctx)
+                store.con.execute("UPDATE prefilter SET keep = true, reason = NULL")
+                r = dedup.run(ctx)
+            assert (r.skipped, r.processed) == (400, 200)
+            rows = store.con.execute(f"SELECT {cols} FROM dedup ORDER BY post_id").fetchall()
+            return rows, store.count("minhash_bands")
+
+    memory, _ = build("memory", MemoryLSH)
+    store, banded = build("store", dedup.StoreLSH)
+    assert store == memory
+    assert banded == len({r[5] for r in store})  # one per distinct text
+    reasons = [r[2] for r in store]
+    assert reasons.count("near_duplicate") > 50 and reasons.count(None) > 300
+    assert sum(len(r[6]) for r in store if r[1]) > 100  # kept posts with neighbours

@@ -158,7 +158,7 @@ def test_a_layout_4_store_gains_the_scores_column_and_keeps_its_annotations(
         store.con.execute("UPDATE store_meta SET value = '4' WHERE key = 'layout_version'")
         before = store.query("SELECT * FROM annotations ORDER BY action_id")
     with Store.open(path) as store:
-        assert store.layout_version() == LAYOUT_VERSION == 5
+        assert store.layout_version() == LAYOUT_VERSION
         (note,) = store.notes
         assert "from layout 4 to 5" in note and "2 annotations carried over" in note
         after = store.query("SELECT * FROM annotations ORDER BY action_id")
@@ -166,6 +166,44 @@ def test_a_layout_4_store_gains_the_scores_column_and_keeps_its_annotations(
         assert [{k: v for k, v in r.items() if k != "scores"} for r in after] == before
         assert [a.scores for a in store.load(Annotation)] == [None, None]
     with Store.open(path) as store:
+        assert store.notes == []
+
+
+def test_a_layout_5_store_gains_the_lsh_bands_of_its_cached_signatures(tmp_path: Path) -> None:
+    from pipeline import dedup, ingest, prefilter
+    from pipeline.context import RunContext
+
+    s = make_settings(tmp_path, dedup={"near_dup": True})
+    write_dump(
+        s.source.raw_dir / "RS_1.zst",
+        [
+            submission("b1"),
+            submission("b2", title="Another question?", selftext=submission("b1")["selftext"][:-9]),
+            submission("b3", selftext="A different story of mine. " * 8 + "Should I go?"),
+        ],
+    )
+    s.processed_dir.mkdir(parents=True)
+    with Store.open(s.db_path) as store:  # built now, then taken back to layout 5
+        ctx = RunContext(settings=s, store=store, run_id="run-1")
+        for stage in (ingest, prefilter, dedup):
+            stage.run(ctx)
+        bands = store.query("SELECT text_sha, method, buckets FROM minhash_bands ORDER BY 1")
+        decisions = store.query("SELECT * FROM dedup ORDER BY post_id")
+        assert len(bands) == store.count("minhashes") == 3
+        store.con.execute("DROP TABLE minhash_bands")
+        store.con.execute("UPDATE store_meta SET value = '5' WHERE key = 'layout_version'")
+    with Store.open(s.db_path) as store:
+        assert store.layout_version() == LAYOUT_VERSION
+        (note,) = store.notes
+        assert "from layout 5 to 6" in note and "of the 3 cached MinHash signatures" in note
+        assert store.query("SELECT text_sha, method, buckets FROM minhash_bands ORDER BY 1") == (
+            bands
+        )
+        ctx = RunContext(settings=s, store=store, run_id="run-2")
+        r = dedup.run(ctx)  # nothing to recompute
+        assert (r.processed, r.skipped) == (0, 3)
+        assert store.query("SELECT * FROM dedup ORDER BY post_id") == decisions
+    with Store.open(s.db_path) as store:
         assert store.notes == []
 
 
