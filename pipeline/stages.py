@@ -70,7 +70,7 @@ STAGES: list[Stage] = [
     Stage("scrape", scrape.run, "Reddit listings (praw)", "posts, scrape_state, ingest_rejects"),
     Stage("ingest", ingest.run, "data/raw dump files", "posts, ingest_rejects, source_files"),
     Stage("prefilter", prefilter.run, "posts", "prefilter"),
-    Stage("dedup", dedup.run, "posts + prefilter (every post)", "dedup, minhashes"),
+    Stage("dedup", dedup.run, "posts + prefilter (every post)", "dedup, minhashes, minhash_bands"),
     Stage(
         "judge",
         judge.run,
