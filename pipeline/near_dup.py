@@ -17,7 +17,8 @@ cached under `<model>+bf16`); the decision vectors (fp32, cached under the model
 computed only for the posts in a pair whose screening cosine is within `embeddings.
 screen_margin` of the cosine floor, and for MinHash neighbours (their cosine is always read). Each
 pair is then decided, ranked and recorded on fp32 cosines: the decisions are the fp32 ones while
-every pair's bf16 drift is below the margin (measured max 3.5e-3 against a 0.02 margin).
+every pair's bf16 drift is below the margin (measured: at most 3.2e-3 over the 4.5M pairs of
+3,011 real posts, against a 0.02 margin; `python -m bench embeddings`).
 """
 
 from __future__ import annotations
