@@ -203,22 +203,30 @@ class Funnel:
 
     def _vectors(self, texts: list[str], exact: bool = False) -> list[np.ndarray]:
         """Screening vectors (`Embedder.encode_screen`), or the decision ones (`encode`),
-        each cached under its own model name."""
+        each cached under its own model name. A chunk with a cached decision vector is
+        screened with it (no drift at all): a store embedded before screening is not embedded
+        again."""
         if not texts or not self.d.near_dup:
             return [np.zeros(1, np.float32) for _ in texts]
         ctx, store = self.ctx, self.ctx.store
         e = ctx.embedder
         model = e.name if exact else e.screen_name
 
-        def lookup(shas: list[str]) -> dict[str, np.ndarray]:
+        def cached(name: str, shas: list[str]) -> dict[str, np.ndarray]:
             return {
                 r[0]: np.asarray(r[1], dtype=np.float32)
                 for r in store.con.execute(
                     "SELECT text_sha, vector FROM embeddings WHERE model = ? "
                     "AND text_sha IN (SELECT unnest(?))",
-                    [model, shas],
+                    [name, shas],
                 ).fetchall()
             }
+
+        def lookup(shas: list[str]) -> dict[str, np.ndarray]:
+            found = cached(model, shas)
+            if model != e.name and len(found) < len(shas):
+                found |= cached(e.name, [h for h in shas if h not in found])
+            return found
 
         def save(new: dict[str, np.ndarray]) -> None:
             rows = [Embedding(text_sha=k, model=model, vector=v.tolist()) for k, v in new.items()]
