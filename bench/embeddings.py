@@ -1,12 +1,15 @@
-"""Embedding speed and near-duplicate search, each next to its baseline in the same run.
+"""Embedding speed and the dedup decisions it must not change, and near-duplicate search, each
+next to its baseline in the same run.
 
-- Embeddings/s on posts of real length (about 190 words): plain batched
-  `SentenceTransformer.encode` (the baseline), the ONNX Runtime export, bf16 screening, and the
-  screened path (bf16 for every post, fp32 again only for posts in a pair within the margin of
-  the threshold), best of `reps` alternating passes.
-- Decisions: on every pair among the real posts in ../shared/reddit-dev (generated posts when
-  it is absent), the largest vector and pair-cosine drift to fp32 and the number of pairs that
-  cross `dedup.near_dup_threshold` under each path (a changed dedup decision).
+- Posts/s on posts of real length (150-230 words, real ones when ../shared/reddit-dev is there):
+  plain batched `SentenceTransformer.encode` fp32 on torch's threads (the baseline) and the
+  `Embedder` paths, interleaved over `reps` passes; wall and CPU time (of every thread of the
+  process) per path, and the ratio to the baseline of the same pass.
+- Decisions: the labelled pairs (`tests/fixtures/dedup_pairs.jsonl`) and the real posts, each
+  decided on fp32 vectors and on the screened path (bf16 vectors, fp32 for the pairs within
+  `embeddings.screen_margin` of the cosine floor): pair decisions changed, the near-duplicate
+  walk's decisions changed (reason, match and recorded cosine), the largest drifts, and the
+  share of texts that needed fp32 vectors.
 - Near-duplicate search at 10k, 50k and 100k unit vectors with 1% planted duplicates:
   `pipeline.dedup.near_duplicates` and the faiss index against a blocked upper-triangle
   all-pairs search, with recall against it.
@@ -17,6 +20,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,9 +29,22 @@ import numpy as np
 
 from pipeline.dedup import near_duplicates
 from pipeline.embeddings import Embedder, max_drift
+from pipeline.near_dup import (
+    Features,
+    Match,
+    NeighbourIndex,
+    Released,
+    Walk,
+    compared,
+    is_near_duplicate,
+    jaccard,
+    minhashes,
+    shingles,
+    vectors_for,
+)
 from pipeline.settings import DedupSettings, EmbeddingSettings
 from pipeline.text import post_text
-from pipeline.vector_index import ApproximateIndex, exact_pairs, screened_pairs
+from pipeline.vector_index import ApproximateIndex, exact_pairs
 
 REPO = Path(__file__).resolve().parents[1]
 # ../shared beside the checkout (CI, the main clone), or beside the folder of worktrees.
@@ -101,108 +118,228 @@ def generated_posts(n: int, seed: int = 0) -> list[str]:
     return out
 
 
-def _best(fns: dict[str, Callable[[], np.ndarray]], reps: int) -> tuple[dict, dict]:
-    """Best wall time of each function over `reps` alternating passes (a shared machine's
-    load hits every path alike), and each one's last result."""
-    best = dict.fromkeys(fns, float("inf"))
-    out: dict[str, np.ndarray] = {}
+def _interleaved(fns: dict[str, Callable[[], object]], reps: int) -> dict[str, list[tuple]]:
+    """(wall s, CPU s) of each function in each of `reps` passes, the functions in turn within
+    a pass (a shared machine's load hits every path alike)."""
+    times: dict[str, list[tuple]] = {name: [] for name in fns}
     for _ in range(reps):
         for name, fn in fns.items():
-            t0 = time.perf_counter()
-            out[name] = fn()
-            best[name] = min(best[name], time.perf_counter() - t0)
-    return best, out
+            t0, c0 = time.perf_counter(), time.process_time()
+            fn()
+            times[name].append((time.perf_counter() - t0, time.process_time() - c0))
+    return times
 
 
-def bench_speed(n: int = 96, reps: int = 3, batch_size: int = 64) -> dict[str, float]:
-    """Posts/s per path on posts of 150-230 words (real when there)."""
+def bench_speed(n: int = 128, reps: int = 5, batch_size: int = 64) -> dict[str, float]:
+    """Posts/s per path on posts of 150-230 words; returns the median ratio to the baseline."""
+    import torch
+
     pool = [t for t in real_posts() if 150 <= len(t.split()) <= 230] or generated_posts(n)
     texts = (pool * (n // len(pool) + 1))[:n]
     words = np.mean([len(t.split()) for t in texts])
-    torch_e = Embedder(batch_size=batch_size, settings=EmbeddingSettings(backend="torch"))
-    model = torch_e._load()
-    onnx_e = torch_e.variant("onnx")
-    t0 = time.perf_counter()
-    backend = onnx_e.backend
-    print(
-        f"embeddings: ONNX backend -> {backend} ({time.perf_counter() - t0:.1f} s to export, "
-        f"load and check; max drift on the probes {onnx_e.onnx_drift:.1e})"
-    )
-    for e in (torch_e, onnx_e):
-        e.encode(texts[:4])
-    torch_e.encode_screen(texts[:4])
-    fns = {
-        "baseline SentenceTransformer.encode fp32": lambda: np.asarray(
+    fp32 = Embedder(batch_size=batch_size, settings=EmbeddingSettings(backend="torch"))
+    model = fp32._load()
+    threads = torch.get_num_threads()
+    one_call = Embedder(batch_size=batch_size, settings=EmbeddingSettings(workers=1))
+    one_call._model = model
+    chosen = Embedder(batch_size=batch_size)
+    chosen._model = model
+    w = chosen.workers
+    fns: dict[str, Callable[[], object]] = {
+        f"baseline: SentenceTransformer.encode fp32 ({threads} torch threads)": lambda: (
             model.encode(texts, batch_size=batch_size, normalize_embeddings=True)
         ),
-        f"Embedder backend={onnx_e.backend}": lambda: onnx_e.encode(texts),
-        f"screen {torch_e.screen_name}": lambda: torch_e.encode_screen(texts),
+        "SentenceTransformer.encode fp32, batch 32": lambda: model.encode(
+            texts, batch_size=32, normalize_embeddings=True
+        ),
+        f"Embedder.encode fp32 ({w} threads x 1)": lambda: fp32.encode(texts),
+        "bf16 autocast, one call on torch's threads": lambda: one_call.encode_screen(texts),
+        f"chosen: encode_screen {chosen.screen_name} ({w} threads x 1)": lambda: (
+            chosen.encode_screen(texts)
+        ),
     }
-    best, out = _best(fns, reps)
-    base = next(iter(best.values()))
-    print(f"embeddings/s, {n} posts of {words:.0f} words on average, best of {reps}:")
-    for name, t in best.items():
-        drift = max_drift(out[name], out[next(iter(out))])
-        print(f"  {name:45s} {n / t:6.1f}/s  {base / t:4.2f}x  max drift {drift:.1e}")
-    return {name: n / t for name, t in best.items()}
-
-
-def bench_decisions(limit: int | None = None, margin: float | None = None) -> None:
-    """Pairs crossing the threshold under each path, on every pair of the real posts."""
-    texts = real_posts() or generated_posts(400)
-    texts = texts[:limit] if limit else texts
-    source = "real posts, ../shared/reddit-dev" if SHARED.exists() else "generated posts"
-    torch_e = Embedder(settings=EmbeddingSettings(backend="torch"))
-    onnx_e = torch_e.variant("onnx")
-    margin = torch_e.screen_margin if margin is None else margin
-    times, vecs = {}, {}
-    for name, fn in [
-        ("fp32", torch_e.encode),
-        ("onnx", onnx_e.encode),
-        ("bf16", torch_e.encode_screen),
-    ]:
-        t0 = time.perf_counter()
-        vecs[name] = fn(texts)
-        times[name] = time.perf_counter() - t0
-    ref = vecs["fp32"]
-    truth = exact_pairs(ref, THRESHOLD)
-    n = len(texts)
+    out = {name: np.asarray(fn(), np.float32) for name, fn in fns.items()}  # warm-up
+    times = _interleaved(fns, reps)
+    base_name = next(iter(fns))
+    base = times[base_name]
     print(
-        f"dedup decisions on all {n * (n - 1) // 2:,} pairs of {n:,} {source} "
-        f"(threshold {THRESHOLD}): fp32 finds {len(truth)} pairs"
+        f"embeddings: {n} posts of {words:.0f} words on average, batch {batch_size}, {reps} "
+        f"interleaved passes (median; ratio = median of each pass's baseline / path):"
     )
-    for name in ("onnx", "bf16"):
-        v = vecs[name]
-        pairs = exact_pairs(v, THRESHOLD)
-        pair_drift = _pair_drift(ref, v)
+    ratios = {}
+    for name, ts in times.items():
+        wall = statistics.median(t for t, _ in ts)
+        cpu = statistics.median(c for _, c in ts)
+        ratio = statistics.median(b[0] / t[0] for b, t in zip(base, ts, strict=True))
+        cpu_ratio = statistics.median(b[1] / t[1] for b, t in zip(base, ts, strict=True))
+        ratios[name] = ratio
+        drift = max_drift(out[name], out[base_name])
         print(
-            f"  {name}: {n / times[name]:.1f} posts/s (fp32 {n / times['fp32']:.1f}/s); max "
-            f"vector drift {max_drift(v, ref):.1e}, max pair-cosine drift {pair_drift:.1e}; "
-            f"decisions changed {len(truth.as_set() ^ pairs.as_set())}"
+            f"  {name:58s} {n / wall:6.1f} posts/s {ratio:4.2f}x wall | {n / cpu:6.1f} per CPU-s "
+            f"{cpu_ratio:4.2f}x | max drift {drift:.1e}"
         )
-    confirmed: list[int] = []
+    return ratios
 
-    def exact(rows: np.ndarray) -> np.ndarray:
-        confirmed.append(len(rows))
-        return ref[rows]  # the fp32 vectors those rows would get
 
-    t0 = time.perf_counter()
-    screened = screened_pairs(vecs["bf16"], THRESHOLD, margin, exact)
-    search = time.perf_counter() - t0
-    rows = sum(confirmed)
-    per_post = times["fp32"] / n
-    total = times["bf16"] + rows * per_post + search
-    print(
-        f"  screened (bf16, fp32 again for rows within {margin} of the threshold): {rows} of {n} "
-        f"posts re-embedded, {n / total:.1f} posts/s overall ({times['fp32'] / total:.2f}x fp32); "
-        f"decisions changed {len(truth.as_set() ^ screened.as_set())}"
+def _neighbours(cs: list, s: DedupSettings) -> list[list[int]]:
+    """Each post's earlier MinHash neighbours (estimated Jaccard >= `pair_jaccard`), as
+    `pipeline.dedup` finds them."""
+    index = NeighbourIndex(s)
+    out = []
+    sigs = minhashes([shingles(c.words, s.shingle_words) for c in cs], s)
+    for i, sig in enumerate(sigs):
+        out.append([int(k) for k, _ in index.query(sig)])
+        index.add(str(i), sig)
+    return out
+
+
+def walk_decisions(
+    s: DedupSettings,
+    posts: list[tuple[str, str]],
+    screen: list[np.ndarray],
+    exact: list[np.ndarray] | None,
+    margin: float,
+    neighbours: list[list[int]],
+    released: int = 0,
+) -> tuple[list[tuple[str, str | None, Match | None]], list[int]]:
+    """Every decision of the near-duplicate walk over (title, body) posts in order (the first
+    `released` play earlier releases' scenarios), on `screen` vectors with `exact` ones
+    fetched for pairs within `margin` (None, 0: no screening); and the posts whose exact
+    vectors were fetched."""
+    cs = [compared(t, b, s) for t, b in posts]
+    sh = [shingles(c.words, s.shingle_words) for c in cs]
+    row = {c.text: i for i, c in enumerate(cs)}
+    asked: list[int] = []
+
+    def fetch(texts: list[str]) -> list[np.ndarray]:
+        assert exact is not None
+        asked.extend(row[t] for t in texts)
+        return [exact[row[t]] for t in texts]
+
+    walk = Walk(
+        s,
+        [Released(f"v1/{i}", f"p{i}", cs[i]) for i in range(released)],
+        np.vstack(screen[:released]) if released else np.zeros((0, 0), np.float32),
+        False,
+        margin=margin,
+        exact=fetch if exact is not None else None,
     )
-    greedy = {
-        name: [m >= 0 for m, _ in near_duplicates(v, v[:0], THRESHOLD)] for name, v in vecs.items()
-    }
-    for name in ("onnx", "bf16"):
-        changed = sum(a != b for a, b in zip(greedy["fp32"], greedy[name], strict=True))
-        print(f"  greedy dedup (near_duplicates) drops changed by {name}: {changed}")
+    out: list[tuple[str, str | None, Match | None]] = []
+    for i in range(released, len(cs)):
+        key = f"p{i}"
+        walk.features[key] = Features(cs[i], sh[i], screen[i])
+        near = [f"p{j}" for j in neighbours[i] if j >= released]
+        walk.prefetch([key], {key: near})
+        reason, match = walk.check(key, near)
+        if reason is None:
+            walk.keep(key)
+        out.append((key, reason, match))
+    return out, asked
+
+
+def _screened_cosines(
+    screen: np.ndarray, fp32: np.ndarray, jac: np.ndarray, s: DedupSettings, margin: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each pair's cosine as the walk reads it (fp32 where the screening cosine is within the
+    margin of the floor or the pair are MinHash neighbours, else the screening one), and which
+    pairs were re-scored."""
+    floor = min(s.pair_cosine, s.near_dup_threshold)
+    rescored = (screen >= floor - margin) | (jac >= s.pair_jaccard)
+    return np.where(rescored, fp32, screen), rescored
+
+
+def _changed(a: np.ndarray, b: np.ndarray, jac: np.ndarray, s: DedupSettings) -> int:
+    return sum(
+        is_near_duplicate(float(x), float(j), s) != is_near_duplicate(float(y), float(j), s)
+        for x, y, j in zip(a, b, jac, strict=True)
+    )
+
+
+def bench_decisions(limit: int | None = None) -> None:
+    """Dedup decisions under fp32 and the screened path: the labelled pairs, every pair of the
+    real posts at the walk's rule, and the walk itself over the real posts."""
+    from scripts.eval_dedup import PAIRS, dev_posts, load
+
+    s = DedupSettings()
+    e = Embedder()
+    margin = e.screen_margin
+    floor = min(s.pair_cosine, s.near_dup_threshold)
+
+    def vectors(texts: list[str], encode: Callable) -> tuple[np.ndarray, float, float]:
+        t0, c0 = time.perf_counter(), time.process_time()
+        v = np.vstack(vectors_for(texts, s, encode, lambda _: {}, lambda _: None))
+        return v, time.perf_counter() - t0, time.process_time() - c0
+
+    print(
+        f"dedup decisions, fp32 against screening with {e.screen_name} (margin {margin}, "
+        f"cosine floor {floor}; rule: cosine >= {s.near_dup_threshold}, or cosine >= "
+        f"{s.pair_cosine} and Jaccard >= {s.pair_jaccard}, or Jaccard >= {s.jaccard_threshold}):"
+    )
+    rows = load(PAIRS)
+    cs = [compared(r[k]["title"], r[k]["body"], s) for r in rows for k in ("a", "b")]
+    texts = [c.text for c in cs]
+    f, _, _ = vectors(texts, e.encode)
+    b, _, _ = vectors(texts, e.encode_screen)
+    sh = [shingles(c.words, s.shingle_words) for c in cs]
+    jac = np.array([jaccard(sh[2 * i], sh[2 * i + 1]) for i in range(len(rows))])
+    cos_f = (f[0::2] * f[1::2]).sum(1)
+    cos_b = (b[0::2] * b[1::2]).sum(1)
+    cos_s, rescored = _screened_cosines(cos_b, cos_f, jac, s, margin)
+    print(
+        f"  labelled pairs ({len(rows)}): max pair-cosine drift {np.abs(cos_b - cos_f).max():.1e};"
+        f" decisions changed: screened {_changed(cos_f, cos_s, jac, s)} ({int(rescored.sum())} "
+        f"pairs re-scored in fp32), bf16 alone {_changed(cos_f, cos_b, jac, s)}"
+    )
+
+    posts = [(t, body) for _, t, body in dev_posts(SHARED)] if SHARED.exists() else []
+    posts = [p for p in posts if p[1].strip() not in ("", "[removed]", "[deleted]")]
+    source = "real posts, ../shared/reddit-dev"
+    if not posts:
+        posts = [g.partition("\n\n")[::2] for g in generated_posts(400)]
+        source = "generated posts"
+    posts = posts[:limit] if limit else posts
+    cs = [compared(t, body, s) for t, body in posts]
+    texts = [c.text for c in cs]
+    n = len(texts)
+    f, t_f, c_f = vectors(texts, e.encode)
+    b, t_b, c_b = vectors(texts, e.encode_screen)
+    sh = [shingles(c.words, s.shingle_words) for c in cs]
+    cand = exact_pairs(b, floor - margin).as_set() | exact_pairs(f, floor).as_set()
+    neighbours = _neighbours(cs, s)
+    cand |= {(j, i) for i, near in enumerate(neighbours) for j in near}
+    pairs = sorted(cand)
+    i, j = (np.array([p[k] for p in pairs], np.int64) for k in (0, 1))
+    jac = np.array([jaccard(sh[x], sh[y]) for x, y in pairs])
+    cos_f, cos_b = (f[i] * f[j]).sum(1), (b[i] * b[j]).sum(1)
+    cos_s, rescored = _screened_cosines(cos_b, cos_f, jac, s, margin)
+    refetched = len(set(i[rescored].tolist()) | set(j[rescored].tolist()))
+    ref, _ = walk_decisions(s, posts, list(f), None, 0.0, neighbours)
+    got, asked = walk_decisions(s, posts, list(b), list(f), margin, neighbours)
+    raw, _ = walk_decisions(s, posts, list(b), None, 0.0, neighbours)
+    print(
+        f"  {n:,} {source}, all {n * (n - 1) // 2:,} pairs: fp32 {t_f:.0f} s ({c_f:.0f} CPU s), "
+        f"bf16 {t_b:.0f} s ({c_b:.0f} CPU s); max vector drift {max_drift(b, f):.1e}, max "
+        f"pair-cosine drift {_pair_drift(f, b):.1e}, on the {len(pairs)} pairs at the screening "
+        f"floor or MinHash neighbours {np.abs(cos_b - cos_f).max():.1e}"
+    )
+    print(
+        f"    pair decisions changed: screened {_changed(cos_f, cos_s, jac, s)} (all pairs: "
+        f"{refetched} posts in a pair re-scored in fp32), bf16 alone "
+        f"{_changed(cos_f, cos_b, jac, s)}; fp32 near duplicates "
+        f"{sum(is_near_duplicate(float(x), float(y), s) for x, y in zip(cos_f, jac, strict=True))}"
+    )
+    drops = sum(r is not None for _, r, _ in ref)
+    print(
+        f"    walk decisions (reason, match, recorded cosine) changed: screened "
+        f"{sum(x != y for x, y in zip(ref, got, strict=True))} of {len(ref)} ({drops} dropped; "
+        f"{len(set(asked))} posts ({len(set(asked)) / n:.1%}) given fp32 vectors), bf16 alone "
+        f"{sum(x != y for x, y in zip(ref, raw, strict=True))}"
+    )
+    share = len(set(asked)) / n
+    print(
+        f"    walk embedding cost: screened {t_b + share * t_f:.0f} s wall against fp32 {t_f:.0f} "
+        f"s ({t_f / (t_b + share * t_f):.2f}x), CPU {c_b + share * c_f:.0f} against {c_f:.0f} s"
+    )
 
 
 def _pair_drift(a: np.ndarray, b: np.ndarray, block: int = 1024) -> float:

@@ -164,11 +164,13 @@ def candidates(ctx: RunContext) -> dict[str, list[tuple[str, str, str]]]:
 
 
 def near_dup_provenance(ctx: RunContext) -> Provenance:
+    e = ctx.embedder
     signature = digest(
         NEAR_DUP,
         NEAR_DUP_VERSION,
         ctx.settings.pick(*NEAR_DUP_SETTINGS),
-        ctx.embedder.name if ctx.settings.dedup.near_dup else None,
+        # The screening vectors and margin: decisions are fp32's while the drift is below it.
+        (e.name, e.screen_name, e.screen_margin) if ctx.settings.dedup.near_dup else None,
     )
     return Provenance(NEAR_DUP, NEAR_DUP_VERSION, signature, ctx.run_id)
 
@@ -181,6 +183,7 @@ class Funnel:
         s, store = ctx.settings, ctx.store
         self.ctx, self.d, self.prov = ctx, s.dedup, prov
         self.stats = EmbedStats()
+        self.exact_stats = EmbedStats()  # decision vectors of the pairs near a threshold
         self.neighbours: dict[str, list[str]] = {
             r[0]: list(r[1])
             for r in store.con.execute(
@@ -194,34 +197,49 @@ class Funnel:
             released,
             np.vstack(vectors) if vectors else np.zeros((0, 0), np.float32),
             s.dedup.reselect_released_posts,
+            margin=ctx.embedder.screen_margin if self.d.near_dup else 0.0,
+            exact=lambda texts: self._vectors(texts, exact=True),
         )
         self.decisions: dict[str, NearDupDecision] = {}
 
-    def _vectors(self, texts: list[str]) -> list[np.ndarray]:
+    def _vectors(self, texts: list[str], exact: bool = False) -> list[np.ndarray]:
+        """Screening vectors (`Embedder.encode_screen`), or the decision ones (`encode`),
+        each cached under its own model name. A chunk with a cached decision vector is
+        screened with it (no drift at all): a store embedded before screening is not embedded
+        again."""
         if not texts or not self.d.near_dup:
             return [np.zeros(1, np.float32) for _ in texts]
         ctx, store = self.ctx, self.ctx.store
-        model = ctx.embedder.name
+        e = ctx.embedder
+        model = e.name if exact else e.screen_name
 
-        def lookup(shas: list[str]) -> dict[str, np.ndarray]:
+        def cached(name: str, shas: list[str]) -> dict[str, np.ndarray]:
             return {
                 r[0]: np.asarray(r[1], dtype=np.float32)
                 for r in store.con.execute(
                     "SELECT text_sha, vector FROM embeddings WHERE model = ? "
                     "AND text_sha IN (SELECT unnest(?))",
-                    [model, shas],
+                    [name, shas],
                 ).fetchall()
             }
+
+        def lookup(shas: list[str]) -> dict[str, np.ndarray]:
+            found = cached(model, shas)
+            if model != e.name and len(found) < len(shas):
+                found |= cached(e.name, [h for h in shas if h not in found])
+            return found
 
         def save(new: dict[str, np.ndarray]) -> None:
             rows = [Embedding(text_sha=k, model=model, vector=v.tolist()) for k, v in new.items()]
             store.put("embeddings", rows, self.prov, list(new))
 
         def encode(chunks: list[str]) -> np.ndarray:
-            with ctx.progress.track("near-duplicates: embedding", len(chunks)) as advance:
-                return ctx.embedder.encode(chunks, advance)
+            label = "near-duplicates: " + ("fp32 recheck" if exact else "embedding")
+            with ctx.progress.track(label, len(chunks)) as advance:
+                return (e.encode if exact else e.encode_screen)(chunks, advance)
 
-        return vectors_for(texts, self.d, encode, lookup, save, self.stats)
+        stats = self.exact_stats if exact else self.stats
+        return vectors_for(texts, self.d, encode, lookup, save, stats)
 
     def prepare(self, post_ids: list[str]) -> None:
         """Load and embed these posts and their pool neighbours, in one embedding call."""
@@ -237,6 +255,8 @@ class Funnel:
         vectors = self._vectors([c.text for c in texts])
         for p, c, v in zip(posts, texts, vectors, strict=True):
             self.walk.features[p.post_id] = Features(c, shingles(c.words, self.d.shingle_words), v)
+        if self.d.near_dup:
+            self.walk.prefetch([p for p in post_ids if p in self.walk.features], self.neighbours)
 
     def check(self, post_id: str) -> NearDupDecision:
         self.prepare([post_id])
@@ -278,6 +298,13 @@ class Funnel:
             f"{self.stats.embedded_texts} texts embedded now ({self.stats.embedded_chunks} "
             f"chunks), {self.stats.texts - self.stats.embedded_texts} from the cache"
         ]
+        if self.walk.screened:
+            x = self.exact_stats
+            out.append(
+                f"screening vectors {self.ctx.embedder.screen_name}; fp32 vectors for "
+                f"{x.texts} texts in pairs within {self.walk.margin} of the cosine floor or "
+                f"MinHash neighbours ({x.embedded_texts} embedded now)"
+            )
         if self.versions:
             out.append(
                 f"compared with {len(self.walk.released)} scenarios of earlier releases "
@@ -429,6 +456,8 @@ def run(ctx: RunContext) -> StageReport:
         "posts_embedded": funnel.stats.embedded_texts,
         "chunks_embedded": funnel.stats.embedded_chunks,
         "texts_vectorised": funnel.stats.texts,
+        "texts_fp32_rechecked": funnel.exact_stats.texts,
+        "posts_embedded_fp32": funnel.exact_stats.embedded_texts,
         "released_scenarios": len(funnel.walk.released),
     }
     report.notes += funnel.notes()

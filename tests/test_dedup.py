@@ -423,3 +423,33 @@ def test_dedup_decides_with_the_store_lsh_as_with_the_in_memory_one(
     reasons = [r[2] for r in store]
     assert reasons.count("near_duplicate") > 50 and reasons.count(None) > 300
     assert sum(len(r[6]) for r in store if r[1]) > 100  # kept posts with neighbours
+
+
+def test_a_store_embedded_in_fp32_is_screened_without_embedding_again(ctx: RunContext) -> None:
+    """A walk first run on fp32 vectors alone (`embeddings.screen = "off"`, as before
+    screening), then screened: the cached fp32 vectors screen too, nothing is embedded again,
+    and every near-duplicate decision is the same."""
+    from pipeline import judge
+
+    ctx.settings.sampling.per_category = 2
+    ctx.settings.judge.oversample = 1.0
+    posts = [
+        submission(f"s{i}", created_utc=1_790_000_000 + i, title=t, selftext=b)
+        for i, (t, b) in enumerate(_stories())
+    ]
+    write_dump(ctx.settings.source.raw_dir / "RS_1.zst", posts)
+    _run(ctx)
+    screening = ctx.embedder
+    fp32 = screening.variant("torch")
+    fp32.settings = fp32.settings.model_copy(update={"screen": "off"})
+    ctx._embedder = fp32
+    judge.run(ctx)
+    decisions = "SELECT post_id, keep, reason, duplicate_of, cosine, jaccard FROM near_dup"
+    before = ctx.store.query(decisions + " ORDER BY post_id")
+    assert before
+    ctx._embedder = screening
+    again = judge.run(ctx)
+    assert again.counters["posts_embedded"] == 0
+    assert again.counters["posts_embedded_fp32"] == 0
+    after = ctx.store.query(decisions + " ORDER BY post_id")
+    assert before == after

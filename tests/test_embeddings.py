@@ -171,3 +171,101 @@ def test_approximate_index_recall_against_exact():
     assert len(ApproximateIndex(v[:0]).search(v[:3], THRESHOLD)) == 0
     small = ApproximateIndex(v[:20])  # one flat cell: exact
     assert small.pairs(v[:20], THRESHOLD).as_set() == exact_pairs(v[:20], THRESHOLD).as_set()
+
+
+# -- the near-duplicate walk on screening vectors -------------------------------------------------
+
+
+def _walk_decisions(
+    s: DedupSettings,
+    texts: list[tuple[str, str]],
+    screen: list[np.ndarray],
+    exact: list[np.ndarray] | None,
+    margin: float,
+    released: int = 0,
+) -> tuple[list[tuple], list[int]]:
+    """The walk's decisions (`bench.embeddings.walk_decisions`), each post's MinHash
+    neighbours standing in as every earlier post at `pair_jaccard`."""
+    from bench.embeddings import walk_decisions
+    from pipeline.near_dup import compared, jaccard, shingles
+
+    sh = [shingles(compared(t, b, s).words, s.shingle_words) for t, b in texts]
+    near = [
+        [j for j in range(i) if jaccard(sh[i], sh[j]) >= s.pair_jaccard] for i in range(len(sh))
+    ]
+    return walk_decisions(s, texts, screen, exact, margin, near, released)
+
+
+def _labelled_posts(n_pairs: int) -> list[tuple[str, str]]:
+    from scripts.eval_dedup import PAIRS, load
+
+    rows = load(PAIRS)[:n_pairs]
+    return [(r[k]["title"], r[k]["body"]) for r in rows for k in ("a", "b")]
+
+
+def test_screened_walk_decides_as_fp32_on_perturbed_vectors():
+    """Screening vectors off by up to half the margin: every decision (reason, match, its
+    cosine) is the one made on the exact vectors, and only posts near a pair are re-fetched."""
+    s = DedupSettings()
+    rng = np.random.default_rng(3)
+    n, dim, margin = 160, 48, 0.02
+    vocab = [f"w{k}" for k in range(400)]
+    words = [list(rng.choice(vocab, 60)) for _ in range(n)]
+    exact = rng.standard_normal((n, dim))
+    for j in range(n // 2, n, 3):  # rewritten copies, at cosines around both thresholds
+        i = int(rng.integers(j))
+        exact[j] = exact[i] + rng.uniform(0.1, 0.8) * rng.standard_normal(dim)
+        words[j] = [w if rng.random() < 0.7 else str(rng.choice(vocab)) for w in words[i]]
+    exact /= np.linalg.norm(exact, axis=1, keepdims=True)
+    noise = rng.standard_normal((n, dim))
+    noise *= (margin / 4) / np.linalg.norm(noise, axis=1, keepdims=True)  # pair drift < margin/2
+    screen = (exact + noise) / np.linalg.norm(exact + noise, axis=1, keepdims=True)
+    exact, screen = exact.astype(np.float32), screen.astype(np.float32)
+    texts = [(f"t{i}", " ".join(w)) for i, w in enumerate(words)]
+    ref, _ = _walk_decisions(s, texts, list(exact), None, 0.0, released=10)
+    got, asked = _walk_decisions(s, texts, list(screen), list(exact), margin, released=10)
+    assert got == ref
+    assert sum(r is not None for _, r, _ in ref) >= 5  # the walk did drop some
+    assert 0 < len(set(asked)) < n
+    raw, _ = _walk_decisions(s, texts, list(screen), None, 0.0, released=10)
+    assert raw != ref  # the raw screening vectors alone record other cosines
+
+
+def test_screened_walk_decides_as_fp32_on_the_labelled_pairs(embedder: Embedder):
+    """The model's own bf16 vectors (where the CPU has bf16) on posts of the labelled pairs:
+    the walk's decisions equal those of a walk on fp32 vectors."""
+    from pipeline.near_dup import compared, vectors_for
+
+    s = DedupSettings()
+    texts = _labelled_posts(40)
+    cs = [compared(t, b, s).text for t, b in texts]
+
+    def vectors(encode):
+        return vectors_for(cs, s, encode, lambda _: {}, lambda _: None)
+
+    fp32 = vectors(embedder.encode)
+    screen = vectors(embedder.encode_screen)
+    margin = embedder.screen_margin
+    ref, _ = _walk_decisions(s, texts, fp32, None, 0.0, released=6)
+    got, asked = _walk_decisions(s, texts, screen, fp32, margin, released=6)
+    assert got == ref
+    assert sum(r is not None for _, r, _ in ref) >= 5
+    if not embedder.screen_exact:
+        a, b = np.vstack(screen), np.vstack(fp32)
+        drift = float(np.abs(a @ a.T - b @ b.T).max())
+        assert 0 < drift < margin / 2
+        assert len(set(asked)) < len(texts)
+
+
+def test_worker_threads_give_the_one_call_vectors(embedder: Embedder, fp32: np.ndarray):
+    import torch
+
+    before = torch.get_num_threads()
+    for workers in (1, 2, 3):
+        e = Embedder(settings=embedder.settings.model_copy(update={"workers": workers}))
+        e._model = embedder._load()
+        seen: list[int] = []
+        assert max_drift(e.encode(TEXTS, seen.append), fp32) < 1e-5
+        assert sum(seen) == len(TEXTS)
+        assert e.encode_screen(TEXTS).shape == fp32.shape
+        assert torch.get_num_threads() == before
