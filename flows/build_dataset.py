@@ -36,14 +36,20 @@ def build_dataset(config: str | None = None, progress: bool = False) -> dict[str
             from flows.parallel_ingest import dask_reader
 
             return replace(stage, run=partial(ingest.run, read=dask_reader(settings))).execute(ctx)
-        stage_task = task(stage.execute, name=stage.name, cache_policy=NO_CACHE)  # type: ignore[call-overload]
-        return stage_task(ctx)  # an error is the report's one line, not a traceback
+        return as_task(stage, ctx)
 
     with open_run(settings, progress=progress) as (ctx, summary):
         run_all(ctx, summary.stages, execute)
     if summary.release_dir and (Path(summary.release_dir) / "report.html").is_file():
         _report_artifact(Path(summary.release_dir))
     return summary.model_dump(mode="json")
+
+
+def as_task(stage: Stage, ctx: RunContext) -> StageReport:
+    """A stage run as a Prefect task (uncached: the store decides what is done); an error is the
+    report's one line, not a traceback."""
+    stage_task = task(stage.execute, name=stage.name, cache_policy=NO_CACHE)  # type: ignore[call-overload]
+    return stage_task(ctx)
 
 
 def _report_artifact(release: Path) -> None:

@@ -13,13 +13,13 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
+from flows.build_dataset import as_task
 from pipeline.build import open_run
-from pipeline.context import RunContext
 from pipeline.errors import PipelineError
 from pipeline.pool import added_to_pool
 from pipeline.publish import release_and_publish
 from pipeline.settings import load_settings
-from pipeline.stages import Stage, run_all
+from pipeline.stages import run_all
 from schemas.run import StageReport
 
 UNTIL = "release"  # the stages a rescrape runs are those before this one
@@ -32,12 +32,7 @@ def rescrape(config: str | None = None) -> dict[str, Any]:
     settings = load_settings(Path(config) if config else None)
     with open_run(settings) as (ctx, summary):
         before = ctx.store.keys("posts")
-
-        def execute(stage: Stage, ctx: RunContext) -> StageReport:
-            stage_task = task(stage.execute, name=stage.name, cache_policy=NO_CACHE)  # type: ignore[call-overload]
-            return stage_task(ctx)
-
-        run_all(ctx, summary.stages, execute, until=UNTIL)
+        run_all(ctx, summary.stages, as_task, until=UNTIL)
         failed = any(r.error for r in summary.stages.values())
         if settings.publish.target and not failed:
             publish_task = task(release_and_publish, name="publish", cache_policy=NO_CACHE)  # type: ignore[call-overload]

@@ -78,14 +78,16 @@ def start(ctx: RunContext) -> StageReport:
 def rejected_posts(ctx: RunContext) -> dict[str, str]:
     """post_id -> content_sha of the posts whose scenario the gate dropped under the current
     signature: sampling and the judge walk pass over them while the post is unchanged."""
-    signature = start(ctx).signature
-    return {
-        r["post_id"]: r["content_sha"]
-        for r in ctx.store.query(
-            "SELECT post_id, content_sha FROM gate_scenarios WHERE NOT keep AND _signature = ?",
-            [signature],
-        )
-    }
+    return {r["post_id"]: r["content_sha"] for r in _rejections(ctx, start(ctx).signature)}
+
+
+def _rejections(ctx: RunContext, signature: str) -> list[dict[str, str]]:
+    """The dropped scenarios' rows made under `signature` (those of other settings are void)."""
+    return ctx.store.query(
+        "SELECT scenario_id, post_id, content_sha FROM gate_scenarios "
+        "WHERE NOT keep AND _signature = ?",
+        [signature],
+    )
 
 
 def read_as(value: str, predicted: list[str | None]) -> str | None:
@@ -152,13 +154,7 @@ def run(ctx: RunContext) -> StageReport:
         )
     stored = store.stored("gate_scenarios")
     todo = plan(wanted, stored, report.signature)
-    kept_rejections = {
-        r["scenario_id"]
-        for r in store.query(
-            "SELECT scenario_id FROM gate_scenarios WHERE NOT keep AND _signature = ?",
-            [report.signature],
-        )
-    }
+    kept_rejections = {r["scenario_id"] for r in _rejections(ctx, report.signature)}
     # A verdict no longer wanted goes, except a current rejection: it is what keeps sampling
     # off the post once its scenario has left `scenarios`.
     gone = (todo.stale - kept_rejections) | set(todo.todo)
@@ -314,27 +310,24 @@ def _regenerate(
                 continue
             assert isinstance(answer, ActionAnswer)
             texts.append((sid, slot, request, clean(answer.action)))
-        asks = [
-            annotate.annotate_request(
-                ctx,
-                m,
-                sid,
-                post_text(scenarios[sid].title, scenarios[sid].text),
-                text,
-                sorted(text if x is slot else x.action.text for x in slots[sid]),
+        asks: list[tuple[LLMRequest, str, Check | None]] = [
+            (
+                annotate.annotate_request(
+                    ctx,
+                    m,
+                    sid,
+                    post_text(scenarios[sid].title, scenarios[sid].text),
+                    text,
+                    sorted(text if x is slot else x.action.text for x in slots[sid]),
+                ),
+                f"{slot.action.action_id}:{attempt}:{m}",
+                None,
             )
             for sid, slot, _, text in texts
             for m in annotators
         ]
-        ctx.llm.prepare(asks)
-        read = ctx.llm.ask_many(
-            [
-                (r, f"{slot.action.action_id}:{attempt}:{r.model}", None)
-                for r, (_, slot, _, _) in zip(
-                    asks, [t for t in texts for _ in annotators], strict=True
-                )
-            ]
-        )
+        ctx.llm.prepare([r for r, _, _ in asks])
+        read = ctx.llm.ask_many(asks)
         for i, (_, slot, request, text) in enumerate(texts):
             got = read[i * len(annotators) : (i + 1) * len(annotators)]
             if any(g is None for g in got):

@@ -153,9 +153,8 @@ def _stories() -> list[tuple[str, str]]:
     return out + [(t, b) for _, t, b in LOOKALIKES.values()]
 
 
-def test_the_walk_embeds_only_the_candidates_it_reaches(ctx: RunContext) -> None:
-    from pipeline import judge
-
+def _dedup_story_pool(ctx: RunContext) -> None:
+    """The labelled stories as posts, deduplicated, with quotas of 2 and no oversampling."""
     ctx.settings.sampling.per_category = 2
     ctx.settings.judge.oversample = 1.0
     posts = [
@@ -164,6 +163,12 @@ def test_the_walk_embeds_only_the_candidates_it_reaches(ctx: RunContext) -> None
     ]
     write_dump(ctx.settings.source.raw_dir / "RS_1.zst", posts)
     _run(ctx)
+
+
+def test_the_walk_embeds_only_the_candidates_it_reaches(ctx: RunContext) -> None:
+    from pipeline import judge
+
+    _dedup_story_pool(ctx)
     kept = ctx.store.count("dedup", "keep")
     r = judge.run(ctx)
     reached = r.counters["candidates_reached"]
@@ -431,14 +436,7 @@ def test_a_store_embedded_in_fp32_is_screened_without_embedding_again(ctx: RunCo
     and every near-duplicate decision is the same."""
     from pipeline import judge
 
-    ctx.settings.sampling.per_category = 2
-    ctx.settings.judge.oversample = 1.0
-    posts = [
-        submission(f"s{i}", created_utc=1_790_000_000 + i, title=t, selftext=b)
-        for i, (t, b) in enumerate(_stories())
-    ]
-    write_dump(ctx.settings.source.raw_dir / "RS_1.zst", posts)
-    _run(ctx)
+    _dedup_story_pool(ctx)
     screening = ctx.embedder
     fp32 = screening.variant("torch")
     fp32.settings = fp32.settings.model_copy(update={"screen": "off"})

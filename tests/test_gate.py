@@ -273,3 +273,31 @@ def test_read_as_is_the_most_named_wrong_value() -> None:
     assert read_as("Power", ["Power", "Security", "Security", None]) == "Security"
     assert read_as("Power", ["Power", None]) is None
     assert read_as("Power", ["Hedonism", "Security"]) == "Hedonism"  # a tie: the first named
+
+
+def test_a_broken_reask_leaves_the_scenario_undecided_and_recorded(
+    tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    """A re-ask whose answers always break the limits: no verdict, nothing released for it,
+    the failure recorded with its reason, and asked again on the next run."""
+    panel = Panel()
+
+    def broken(body: dict[str, Any]) -> str:
+        if schema(body) == "ActionAnswer":
+            return json.dumps({"action": "I would wait. Then I would ask. Then I would act."})
+        return panel(body)
+
+    openai_server.responder = broken
+    s = settings_for(tmp_path, openai_server)
+    write_dump(s.source.raw_dir / "RS.zst", career_posts(["p0"]))
+    summary = run_stages(s)
+    assert summary.stages["gate"].counters["scenarios_waiting"] == 1
+    assert summary.stages["questions"].dropped == {"no_gate_verdict": 1}
+    assert summary.stages["release"].dropped == {"no_complete_scenarios": 1}
+    with Store.open(s.db_path) as store:
+        assert store.count("gate_scenarios") == 0 and store.count("actions") == 20
+        (failure,) = store.query("SELECT task, reason FROM llm_failures")
+        assert failure["task"] == "regenerate" and "more than" in failure["reason"]
+    asked = len(openai_server.chat_requests)
+    run_stages(s)
+    assert len(openai_server.chat_requests) > asked  # the failed re-ask is asked again
