@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 
 from pipeline.build import backend_banner, print_summary, run_stages
-from pipeline.errors import PipelineError, describe
+from pipeline.errors import PipelineError, describe, is_interrupt
 from pipeline.lock import run_lock
 from pipeline.progress import Progress
 from pipeline.settings import Settings, load_settings
@@ -466,8 +466,11 @@ def main() -> None:
     debug = "--debug" in sys.argv[1:]
     try:
         app()
-    except (PipelineError, OSError, duckdb.Error) as err:
-        if debug:
+    except (PipelineError, OSError, RuntimeError, duckdb.Error) as err:
+        if is_interrupt(err):
+            console.print("[red]interrupted[/red] (Ctrl-C): run again to go on from here")
+            sys.exit(130)
+        if debug or not isinstance(err, (PipelineError, OSError, duckdb.Error)):
             raise
         console.print(f"[red]error:[/red] {describe(err)}", highlight=False, soft_wrap=True)
         console.print("(run with --debug for the traceback)", style="dim")

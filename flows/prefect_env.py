@@ -12,6 +12,10 @@ leaves it running forever, and the next build then shares the SQLite file with i
 stopped on every exit we can see:
 
 - normal exit, `sys.exit`, Ctrl-C: `atexit`, which runs after Prefect has sent its last logs;
+  a Ctrl-C that does not end the build within INTERRUPT_GRACE seconds (DuckDB turns the
+  KeyboardInterrupt into an ordinary "Query interrupted" error that the build may outlive, and
+  a library interrupted inside a lock can hang the exit), or a second Ctrl-C, stops the server
+  and ends the build with exit code 130;
 - SIGTERM and SIGHUP: a handler stops the server, then the build dies by the signal as before
   (during a flow run Prefect's own SIGTERM handler first reports the run crashed);
 - SIGKILL or a crash of the build: on Linux the server gets SIGTERM from the kernel when the
@@ -54,6 +58,7 @@ PID_FILE = "valact-server.json"  # in PREFECT_HOME: the server this folder's bui
 LOCK_FILE = "valact-server.lock"  # held by the build that owns the server, for its lifetime
 APP = "prefect.server.api.server:create_app"  # what Prefect's own temporary server runs
 STOP_TIMEOUT = 10.0  # seconds from SIGTERM to SIGKILL
+INTERRUPT_GRACE = 30.0  # seconds a Ctrl-C leaves the build to unwind before it is ended
 BIND_FAILED = 3  # uvicorn's exit code when it cannot bind the port (or the app cannot start)
 HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # SIGINT is already KeyboardInterrupt
 
@@ -85,6 +90,7 @@ class _Server:
 
 _server: _Server | None = None
 _stopping = False
+_interrupted = False  # a Ctrl-C arrived: the next one ends the build at once
 
 
 def configure(processed_dir: Path) -> str | None:
@@ -306,13 +312,50 @@ def _healthy(url: str) -> bool:
 
 
 def _install_signal_handlers() -> None:
-    """Stop the server on SIGTERM/SIGHUP, where their default (dying on the spot) is in place:
-    `nohup`'s ignored SIGHUP stays ignored, a handler the program set stays."""
+    """Stop the server on SIGTERM/SIGHUP, where their default (dying on the spot) is in place,
+    and bound a Ctrl-C, where Python's own KeyboardInterrupt is: `nohup`'s ignored SIGHUP and a
+    background shell's ignored SIGINT stay ignored, a handler the program set stays."""
     if threading.current_thread() is not threading.main_thread():
         return
     for sig in HANDLED_SIGNALS:
         if signal.getsignal(sig) is signal.SIG_DFL:
             signal.signal(sig, _on_signal)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _on_interrupt)
+
+
+def _on_interrupt(signum: int, frame: Any) -> None:
+    """A KeyboardInterrupt, as without a handler, so the build unwinds (Prefect reports the
+    run crashed, the store closes); a watchdog ends the build if it has not ended within
+    INTERRUPT_GRACE seconds, and a second Ctrl-C ends it at once."""
+    global _interrupted
+    if _stopping:
+        return
+    if _interrupted:
+        _force_exit("a second Ctrl-C")
+    _interrupted = True
+    threading.Thread(
+        target=_watchdog, args=(INTERRUPT_GRACE,), name="valact-ctrl-c", daemon=True
+    ).start()
+    raise KeyboardInterrupt
+
+
+def _watchdog(grace: float) -> None:
+    time.sleep(grace)
+    _force_exit(f"the build still running {grace:g} s after Ctrl-C")
+
+
+def _force_exit(why: str) -> None:
+    """Stop the server, then end the process with a Ctrl-C's exit code, skipping the rest
+    of the unwinding (whatever it waits on): as after a kill, the store keeps what was
+    committed and a re-run resumes."""
+    with contextlib.suppress(Exception):
+        stop_server()
+    with contextlib.suppress(Exception):
+        sys.stderr.write(f"\ninterrupted: {why}; stopped\n")
+        sys.stderr.flush()
+        sys.stdout.flush()
+    os._exit(130)
 
 
 def _on_signal(signum: int, frame: Any) -> None:

@@ -25,6 +25,18 @@ class BatchPending(PipelineError):
     """A Batch API job is still running at the endpoint; the next run collects it."""
 
 
+def is_interrupt(err: BaseException) -> bool:
+    """A Ctrl-C that a library turned into its own error: DuckDB raises "Query interrupted"
+    (a RuntimeError) for one in a query, and an error naming the KeyboardInterrupt for one while
+    it reads a Python object. Not a damaged store, nor a reason to go on."""
+    import duckdb
+
+    text = str(err)
+    if isinstance(err, duckdb.Error):
+        return isinstance(err, duckdb.InterruptException) or "KeyboardInterrupt" in text
+    return isinstance(err, RuntimeError) and text.startswith("Query interrupted")
+
+
 def describe(err: BaseException) -> str:
     """One line for an expected failure: what happened, to which path, what to do."""
     import errno

@@ -49,6 +49,7 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel
 
 from pipeline.context import RunContext, start_report
+from pipeline.errors import is_interrupt
 from pipeline.reuse import digest
 from pipeline.settings import Settings, TableImport
 from pipeline.sources.dumps import (
@@ -530,6 +531,8 @@ def _table_records(
         _reject_row(rejects, info, 0, err, None)
         info.complete, info.error = False, err.detail
     except Exception as exc:  # the reader failed on this file: say so, read it again next run
+        if is_interrupt(exc):
+            raise
         log.exception("reading %s failed", path)
         failed = RecordError("unreadable_file", f"{type(exc).__name__}: {exc}"[:300])
         info.lines += 1

@@ -259,10 +259,83 @@ def test_a_signal_during_a_build_stops_the_server(builds: Builds, sig: signal.Si
     builds.server_up()
     wait_for("the flow run", lambda: "Beginning flow run" in log.read_text(), START_TIMEOUT)
     build.send_signal(sig)
-    code = build.wait(timeout=120)
+    try:
+        code = build.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"still running 120 s after {sig.name}:\n{log.read_text(errors='replace')}")
     console = log.read_text(errors="replace")
     # Stopped before the build exited: not left running, nor stopping after the build died.
     assert prefect_servers(builds.home) == [], f"exit code {code}\n{console}"
     assert "database is locked" not in console
     record = builds.home / "valact-server.json"
     assert not record.exists(), json.loads(record.read_text())
+
+
+# A program that swallows every KeyboardInterrupt, as a build did when DuckDB turned one into
+# "Query interrupted" inside a handler that went on: only the Ctrl-C watchdog can end it.
+SWALLOWS_CTRL_C = """\
+import os, sys, time
+from pathlib import Path
+os.environ["PREFECT_HOME"] = sys.argv[1]
+from flows import prefect_env
+prefect_env.INTERRUPT_GRACE = float(sys.argv[2])
+prefect_env.start_server(Path(sys.argv[1]), home_is_ours=True)
+print(prefect_env._server.process.pid, flush=True)
+deadline = time.monotonic() + 600
+while time.monotonic() < deadline:
+    try:
+        time.sleep(0.05)
+    except KeyboardInterrupt:
+        print("swallowed", flush=True)
+"""
+
+
+@pytest.mark.parametrize(
+    ("grace", "presses"),
+    [
+        pytest.param(2.0, 1, id="the-watchdog-after-the-grace"),
+        pytest.param(600.0, 2, id="a-second-ctrl-c-at-once"),
+    ],
+)
+def test_a_ctrl_c_the_build_outlives_still_ends_it_and_its_server(
+    builds: Builds, grace: float, presses: int
+) -> None:
+    builds.home.mkdir(parents=True)
+    env = builds.env(builds.empty_raw)
+    helper, log = builds.popen(
+        [sys.executable, "-c", SWALLOWS_CTRL_C, str(builds.home), str(grace)], env
+    )
+
+    def printed_pid() -> int | None:
+        if helper.poll() is not None:
+            raise AssertionError(f"the helper failed:\n{log.read_text(errors='replace')}")
+        pids = [line for line in log.read_text(errors="replace").split() if line.isdigit()]
+        return int(pids[0]) if pids else None
+
+    server = wait_for("the helper's server", printed_pid, START_TIMEOUT)
+    for _ in range(presses):
+        helper.send_signal(signal.SIGINT)
+        wait_for("the interrupt", lambda: "swallowed" in log.read_text(), 30)
+    code = helper.wait(timeout=60)
+    console = log.read_text(errors="replace")
+    assert code == 130, console
+    assert "interrupted:" in console
+    assert not _alive(server)
+    assert prefect_servers(builds.home) == []
+    assert not (builds.home / "valact-server.json").exists()
+
+
+def test_a_ctrl_c_inside_a_duckdb_query_reads_as_an_interrupt_not_a_damaged_store() -> None:
+    script = (
+        "import duckdb, os, signal, threading\n"
+        "from pipeline.errors import is_interrupt\n"
+        "threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()\n"
+        "try:\n"
+        "    duckdb.connect().execute('select count(*) from range(10000000000000)').fetchall()\n"
+        "except Exception as err:\n"
+        "    print(type(err).__name__, is_interrupt(err))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert out.stdout.split() == ["RuntimeError", "True"], out.stdout + out.stderr
