@@ -8,7 +8,9 @@ bench/__main__.py), or `python -c "import bench.funnel as f; f.run()"`.
 
 Then the dedup stage's LSH step at a month of Reddit's scale (`lsh`, alone with
 `python -m bench.funnel lsh [SIZE ...]`): the in-memory datasketch index next to the
-store-backed one (`pipeline.near_dup.StoreLSH`), each in its own process for its peak RSS.
+store-backed one (`pipeline.near_dup.StoreLSH`), each in its own process for its peak RSS;
+and the whole dedup stage's memory at growing pool sizes (`stage_memory`, alone with
+`python -m bench.funnel memory [SIZE ...]`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ LSH_SIZES = (100_000, 1_000_000)  # posts: a busy subreddit's year, a month of a
 # at 1M it stops at this cap (MemoryError) instead of taking a shared machine's memory.
 MEMORY_BASELINE_CAP_GB = 8
 RERUN_NEW = 1_000  # posts new to a re-run over the pool a fresh build kept
+STAGE_SIZES = (25_000, 100_000)  # posts for the dedup stage's memory (x4: flat or not)
 
 
 def _vocabulary() -> list[str]:
@@ -157,6 +160,7 @@ def run(n: int = POOL) -> None:
             f"duplicates dropped: dedup {sum(r['dedup'].dropped.values())}, walk {walk}"
         )
     lsh()
+    stage_memory()
 
 
 def synthetic_signatures(n: int, seed: int = 0) -> np.ndarray:
@@ -341,10 +345,74 @@ def lsh(sizes: tuple[int, ...] = LSH_SIZES) -> None:
             print(f"  {'':>9}  same hits and drops: {same}")
 
 
+def _stage_case(n: int) -> dict[str, Any]:
+    """A fresh build's dedup stage over a generated pool of `n` posts, then a re-run with
+    nothing new: seconds, the Python heap's peak (tracemalloc, which slows the stage about
+    3x) and the process's peak RSS (DuckDB's buffers too). In a child process."""
+    import tracemalloc
+
+    from pipeline import dedup, ingest, prefilter
+    from pipeline.context import RunContext
+    from pipeline.settings import Settings
+    from pipeline.store import Store
+
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        raw, folder = Path(tmp) / "raw", Path(tmp) / "processed"
+        make_pool(raw, n)
+        s = Settings(processed_dir=folder, source={"raw_dir": raw})
+        folder.mkdir()
+        with Store.open(s.db_path, s.store) as store:
+            ctx = RunContext(settings=s, store=store, run_id="bench")
+            ingest.run(ctx)
+            prefilter.run(ctx)
+            for run in ("fresh", "rerun"):
+                before = _peak_mb(reset=True)
+                tracemalloc.start()
+                start = time.perf_counter()
+                report = dedup.run(ctx)
+                out[f"{run}_wall"] = time.perf_counter() - start
+                out[f"{run}_heap_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
+                tracemalloc.stop()
+                out[f"{run}_rss_mb"] = _peak_mb() - before
+                out[f"{run}_dropped"] = sum(report.dropped.values())
+    return out
+
+
+def stage_memory(sizes: tuple[int, ...] = STAGE_SIZES) -> None:
+    """The dedup stage's memory against the pool's size: its Python heap is held per chunk
+    of the walk (the order, the stored decisions and the first post of each text and body
+    are read from the store), so it stays flat from the smallest pool (the baseline) up."""
+    import multiprocessing
+
+    from pipeline.settings import Settings
+
+    limit = Settings().store.memory_limit
+    spawn = multiprocessing.get_context("spawn")
+    print(
+        "dedup stage memory (fresh build, then a re-run; generated ~190-word posts, "
+        f"{REPOSTS:.0%} reposts; DuckDB memory_limit {limit}; times under tracemalloc):"
+    )
+    base = None
+    for n in sizes:
+        with spawn.Pool(1, maxtasksperchild=1) as pool:
+            r = pool.apply(_stage_case, (n,))
+        base = base or r
+        print(
+            f"  {n:>9,} posts: Python heap peak {r['fresh_heap_mb']:5.0f} MB "
+            f"({r['fresh_heap_mb'] / base['fresh_heap_mb']:.2f}x the {sizes[0]:,}-post pool's), "
+            f"peak RSS +{r['fresh_rss_mb']:,.0f} MB, {r['fresh_wall']:.1f} s, "
+            f"{r['fresh_dropped']:,} dropped; re-run: heap {r['rerun_heap_mb']:.0f} MB, "
+            f"RSS +{r['rerun_rss_mb']:,.0f} MB, {r['rerun_wall']:.1f} s"
+        )
+
+
 if __name__ == "__main__":
     import sys
 
     if sys.argv[1:2] == ["lsh"]:
         lsh(tuple(int(x) for x in sys.argv[2:]) or LSH_SIZES)
+    elif sys.argv[1:2] == ["memory"]:
+        stage_memory(tuple(int(x) for x in sys.argv[2:]) or STAGE_SIZES)
     else:
         run()

@@ -12,7 +12,9 @@ every post of the pool.
 
 A decision depends only on the posts before it, so stored decisions are reused up to the first
 post whose inputs changed (or the first new post) and recomputed from there on. Signatures are
-cached by the hash of the text compared, so a changed threshold recomputes no MinHash.
+cached by the hash of the text compared, so a changed threshold recomputes no MinHash. Python
+holds one chunk of the walk at a time: the posts' order (a temporary table), the stored
+decisions and the first post of each text and body are read from the store as needed.
 
 The LSH index is in the store (`near_dup.StoreLSH`): band keys cached per signature
 (`minhash_bands`), the candidate pairs of the posts to decide found by one join before the
@@ -23,7 +25,7 @@ posts hashes and bands only theirs. It decides exactly as datasketch's in-memory
 
 from __future__ import annotations
 
-import bisect
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -127,60 +129,65 @@ def run(ctx: RunContext) -> StageReport:
     d = s.dedup
     report = start_report(ctx, STAGE, VERSION, *SETTINGS)
     prov = ctx.provenance(report)
-    # The stage's input, in decision order: each post with what its decision depends on.
-    seq = store.con.execute(
-        "SELECT p.post_id, p.created_utc, p.content_sha, "
-        "coalesce(p.crosspost_parent <> p.post_id "
-        "AND p.crosspost_parent IN (SELECT post_id FROM posts), false) "
-        "FROM posts p JOIN prefilter f USING (post_id) WHERE f.keep "
-        "ORDER BY p.created_utc, p.post_id"
-    ).fetchall()
-    ids = [r[0] for r in seq]
-    order = [(r[1], r[0]) for r in seq]
-    inputs = {r[0]: digest(r[2], r[3]) for r in seq}
-    stored = store.stored("dedup")
-    first = next(
-        (i for i, pid in enumerate(ids) if stored.get(pid) != (report.signature, inputs[pid])),
-        len(ids),
-    )
-    stale = set(stored) - set(inputs)
+    # The stage's input in decision order, in the store (a pool of millions is not held in
+    # Python): each post with what its decision depends on.
+    n = _sequence(store)
+    first = _first_to_decide(store, report.signature)
+    stale = [
+        r[0]
+        for r in store.con.execute(
+            "SELECT post_id FROM dedup ANTI JOIN dedup_seq USING (post_id) ORDER BY post_id"
+        ).fetchall()
+    ]
     if stale:  # a post that left the input changes every decision after its place
         gone = store.con.execute(
-            "SELECT created_utc, post_id FROM posts WHERE post_id IN (SELECT unnest(?))",
-            [sorted(stale)],
+            "SELECT created_utc, post_id FROM posts WHERE post_id IN (SELECT unnest(?)) "
+            "ORDER BY created_utc, post_id",
+            [stale],
         ).fetchall()
-        first = min([first, *(bisect.bisect_left(order, tuple(g)) for g in gone)])
         if len(gone) < len(stale):
             first = 0
-    store.delete_keys("dedup", stale | set(ids[first:]))
+        else:
+            (created, pid) = gone[0]
+            place = store.scalar(
+                "SELECT count(*) FROM dedup_seq WHERE created_utc < ? "
+                "OR (created_utc = ? AND post_id < ?)",
+                [created, created, pid],
+            )
+            first = min(first, int(place))
+    store.delete_keys("dedup", stale)
+    store.con.execute(
+        "DELETE FROM dedup WHERE post_id IN (SELECT post_id FROM dedup_seq WHERE pos >= ?)",
+        [first],
+    )
     report.removed, report.skipped = len(stale), first
-    # What the decisions so far leave for later posts to match: the first post of each text
-    # and of each body (the kept posts are matched by MinHash LSH in the store, `lsh`).
-    hashes: dict[str, str] = {}
-    bodies: dict[str, str] = {}
-    for r in store.query(
-        "SELECT post_id, content_hash, body_sha, body_words, reason FROM dedup "
-        "WHERE keep OR reason IN ('near_duplicate', 'same_body') ORDER BY post_id"
-    ):
-        hashes.setdefault(r["content_hash"], r["post_id"])
-        if r["body_words"] >= d.min_body_words and r["reason"] != "same_body":
-            bodies.setdefault(r["body_sha"], r["post_id"])
     lsh = LSH(store, d, prov) if d.near_dup else None
     try:
-        computed = _link(store, ids[first:], lsh, d, prov) if lsh else 0
-        for start in range(first, len(ids), CHUNK):
-            chunk = store.load(
-                Post,
-                where="post_id IN (SELECT unnest(?))",
-                params=[ids[start : start + CHUNK]],
-                order="created_utc, post_id",
-            )
+        computed = _link(store, first, n, lsh, d, prov) if lsh else 0
+        for start in range(first, n, CHUNK):
+            seq = store.con.execute(
+                "SELECT post_id, content_sha, crosspost_known FROM dedup_seq "
+                "WHERE pos >= ? AND pos < ? ORDER BY pos",
+                [start, start + CHUNK],
+            ).fetchall()
+            loaded = {
+                p.post_id: p
+                for p in store.load(
+                    Post, where="post_id IN (SELECT unnest(?))", params=[[r[0] for r in seq]]
+                )
+            }
+            chunk = [loaded[r[0]] for r in seq]
+            inputs = {r[0]: digest(r[1], r[2]) for r in seq}
             texts = {p.post_id: compared(p.title, p.selftext, d) for p in chunk}
             sets = {pid: shingles(c.words, d.shingle_words) for pid, c in texts.items()}
+            keys = {p.post_id: content_hash(p.title, p.selftext) for p in chunk}
+            # The first post of each text and of each body among the posts decided so far
+            # (earlier chunks are in the store); the kept posts are matched by MinHash LSH.
+            hashes, bodies = _firsts(store, keys.values(), [c.sha for c in texts.values()], d)
             decisions: list[DedupDecision] = []
             for offset, post in enumerate(chunk):
                 c = texts[post.post_id]
-                h = content_hash(post.title, post.selftext)
+                h = keys[post.post_id]
                 body = same_body_key(c, d)
 
                 def decision(
@@ -207,7 +214,7 @@ def run(ctx: RunContext) -> StageReport:
                     )
 
                 parent = post.crosspost_parent
-                if parent and seq[start + offset][3]:  # its parent is a known post
+                if parent and seq[offset][2]:  # its parent is a known post
                     decisions.append(decision(False, "crosspost", parent))
                     continue
                 if h in hashes:
@@ -234,7 +241,8 @@ def run(ctx: RunContext) -> StageReport:
     finally:
         if lsh:
             lsh.close()
-    report.inputs = len(ids)
+        store.con.execute("DROP TABLE IF EXISTS dedup_seq")
+    report.inputs = n
     if lsh:
         report.notes.append(
             f"MinHash: {computed} signatures computed, the rest cached; LSH in the store: "
@@ -248,21 +256,71 @@ def run(ctx: RunContext) -> StageReport:
 LSH: type[StoreLSH] = StoreLSH
 
 
-def _link(store: Store, todo: list[str], lsh: StoreLSH, d: DedupSettings, prov: Provenance) -> int:
+def _sequence(store: Store) -> int:
+    """The posts to decide, oldest first, into the temporary table `dedup_seq` (position,
+    post, what its decision depends on); returns how many."""
+    store.con.execute(
+        "CREATE OR REPLACE TEMP TABLE dedup_seq AS "
+        "SELECT (row_number() OVER (ORDER BY p.created_utc, p.post_id) - 1)::BIGINT AS pos, "
+        "p.post_id, p.created_utc, p.content_sha, "
+        "coalesce(p.crosspost_parent <> p.post_id "
+        "AND p.crosspost_parent IN (SELECT post_id FROM posts), false) AS crosspost_known "
+        "FROM posts p JOIN prefilter f USING (post_id) WHERE f.keep"
+    )
+    return int(store.scalar("SELECT count(*) FROM dedup_seq"))
+
+
+def _first_to_decide(store: Store, signature: str) -> int:
+    """The position of the first post whose stored decision is missing or was made on other
+    inputs or settings: decisions before it stand. Read in steps, oldest first."""
+    cursor = store.con.execute(
+        "SELECT s.pos, s.content_sha, s.crosspost_known, d._signature, d._inputs "
+        "FROM dedup_seq s LEFT JOIN dedup d USING (post_id) ORDER BY s.pos"
+    )
+    pos = 0
+    while rows := cursor.fetchmany(65_536):
+        for pos, sha, known, sig, inputs in rows:
+            if sig != signature or inputs != digest(sha, known):
+                return int(pos)
+        pos += 1
+    return pos
+
+
+def _firsts(
+    store: Store, hashes: Iterable[str], bodies: Iterable[str], d: DedupSettings
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Of these content and body hashes, the post each already belongs to: the earliest
+    decided post of the same text (any not dropped as a crosspost or exact duplicate), and of
+    the same body long enough to count (a kept or near-duplicate post)."""
+    text = store.con.execute(
+        "SELECT content_hash, min(post_id) FROM dedup "
+        "WHERE content_hash IN (SELECT unnest(?)) "
+        "AND (keep OR reason IN ('near_duplicate', 'same_body')) GROUP BY content_hash",
+        [sorted(set(hashes))],
+    ).fetchall()
+    body = store.con.execute(
+        "SELECT body_sha, min(post_id) FROM dedup WHERE body_sha IN (SELECT unnest(?)) "
+        "AND body_words >= ? AND (keep OR reason = 'near_duplicate') GROUP BY body_sha",
+        [sorted(set(bodies)), d.min_body_words],
+    ).fetchall()
+    return dict(text), dict(body)  # type: ignore[arg-type]
+
+
+def _link(
+    store: Store, first: int, n: int, lsh: StoreLSH, d: DedupSettings, prov: Provenance
+) -> int:
     """Every post to decide, in order, with its signature cached, into the LSH index, and
     their candidate pairs found; returns the signatures computed now."""
     computed = 0
-    for start in range(0, len(todo), CHUNK):
-        batch = todo[start : start + CHUNK]
-        texts = {
-            pid: compared(title, body, d)
-            for pid, title, body in store.con.execute(
-                "SELECT post_id, title, selftext FROM posts WHERE post_id IN (SELECT unnest(?))",
-                [batch],
-            ).fetchall()
-        }
+    for start in range(first, n, CHUNK):
+        rows = store.con.execute(
+            "SELECT s.post_id, p.title, p.selftext FROM dedup_seq s JOIN posts p "
+            "USING (post_id) WHERE s.pos >= ? AND s.pos < ? ORDER BY s.pos",
+            [start, start + CHUNK],
+        ).fetchall()
+        texts = {pid: compared(title, body, d) for pid, title, body in rows}
         computed += cache_signatures(store, {c.sha: c.words for c in texts.values()}, d, prov)
-        lsh.add([(pid, texts[pid].sha) for pid in batch])
+        lsh.add([(pid, texts[pid].sha) for pid, _, _ in rows])
     lsh.link()
     return computed
 

@@ -451,3 +451,80 @@ def test_a_store_embedded_in_fp32_is_screened_without_embedding_again(ctx: RunCo
     assert again.counters["posts_embedded_fp32"] == 0
     after = ctx.store.query(decisions + " ORDER BY post_id")
     assert before == after
+
+
+def _exact_pool(seed: int) -> list[dict]:
+    """`_words_pool` with exact reposts, retitled copies and crossposts of earlier posts mixed
+    in, so the exact checks of one chunk of the walk meet posts of earlier chunks."""
+    import random
+
+    rng = random.Random(seed)
+    posts = _words_pool(160, seed=seed)
+    out: list[dict] = []
+    for i, post in enumerate(posts):
+        out.append(post)
+        if i < 5 or rng.random() > 0.3:
+            continue
+        other = rng.choice(out[:-1])
+        kind = rng.choice(["exact", "retitled", "crosspost"])
+        fields = {"crosspost_parent": f"t3_{other['id']}"} if kind == "crosspost" else {}
+        extra = submission(
+            f"{kind[0]}{i:04d}",
+            created_utc=post["created_utc"],  # a tie in time: the id decides the order
+            title=other["title"] if kind == "exact" else f"Retitled {i}: what now?",
+            selftext=other["selftext"],
+            **fields,
+        )
+        out.append(extra)
+    return out
+
+
+def test_dedup_decides_the_same_in_any_chunking_and_after_posts_come_and_go(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The walk reads the decisions of earlier chunks from the store: chunks of 7 decide as
+    one chunk does, and a re-run after a post left the input or an older one arrived equals a
+    fresh build of the same input."""
+    from pipeline.store import Store
+    from tests.conftest import make_settings
+
+    posts = _exact_pool(seed=11)
+    cols = "post_id, keep, reason, duplicate_of, similarity, neighbours"
+    leaving = next(p["id"] for p in posts[10:] if p["id"].startswith("w"))
+    late = posts[3]
+
+    def build(name: str, chunk: int, batches: list[list[dict]], drop: str | None = None):
+        monkeypatch.setattr(dedup, "CHUNK", chunk)
+        s = make_settings(tmp_path / name, dedup={"near_dup": True}, prefilter={"min_words": 1})
+        s.processed_dir.mkdir(parents=True)
+        with Store.open(s.db_path) as store:
+            ctx = RunContext(settings=s, store=store, run_id="test-run")
+            for part, batch in enumerate(batches):
+                write_dump(s.source.raw_dir / f"RS_{part}.zst", batch)
+                ingest.run(ctx)
+                prefilter.run(ctx)
+                store.con.execute("UPDATE prefilter SET keep = true, reason = NULL")
+                r = dedup.run(ctx)
+            if drop:  # still a post, no longer kept by the rules: its place is known
+                store.con.execute("UPDATE prefilter SET keep = false WHERE post_id = ?", [drop])
+                r = dedup.run(ctx)
+            return store.con.execute(f"SELECT {cols} FROM dedup ORDER BY post_id").fetchall(), r
+
+    whole, _ = build("one-chunk", 4096, [posts])
+    reasons = [row[2] for row in whole]
+    for reason in ("exact_duplicate", "same_body", "crosspost", "near_duplicate"):
+        assert reasons.count(reason) >= 5, reason
+    assert build("chunks-of-7", 7, [posts])[0] == whole
+
+    # An older post arrives in a later batch: decided from its place on.
+    rest = [p for p in posts if p is not late]
+    rerun, r = build("late", 7, [rest, [late]])
+    assert rerun == whole
+    assert r.skipped == 3 and r.processed == len(posts) - 3
+
+    # A post leaves the input: its decision goes, and the ones after it are made again.
+    gone, r = build("gone", 7, [posts], drop=leaving)
+    fresh, _ = build("fresh", 4096, [[p for p in posts if p["id"] != leaving]])
+    assert gone == fresh
+    place = [p["id"] for p in sorted(posts, key=lambda p: (p["created_utc"], p["id"]))]
+    assert (r.removed, r.skipped) == (1, place.index(leaving))
