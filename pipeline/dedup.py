@@ -165,29 +165,18 @@ def run(ctx: RunContext) -> StageReport:
     try:
         computed = _link(store, first, n, lsh, d, prov) if lsh else 0
         for start in range(first, n, CHUNK):
-            seq = store.con.execute(
-                "SELECT post_id, content_sha, crosspost_known FROM dedup_seq "
-                "WHERE pos >= ? AND pos < ? ORDER BY pos",
-                [start, start + CHUNK],
-            ).fetchall()
-            loaded = {
-                p.post_id: p
-                for p in store.load(
-                    Post, where="post_id IN (SELECT unnest(?))", params=[[r[0] for r in seq]]
-                )
-            }
-            chunk = [loaded[r[0]] for r in seq]
-            inputs = {r[0]: digest(r[1], r[2]) for r in seq}
-            texts = {p.post_id: compared(p.title, p.selftext, d) for p in chunk}
+            rows = _chunk(store, start)
+            inputs = {r[0]: digest(r[4], r[5]) for r in rows}
+            texts = {r[0]: compared(r[1], r[2], d) for r in rows}
             sets = {pid: shingles(c.words, d.shingle_words) for pid, c in texts.items()}
-            keys = {p.post_id: content_hash(p.title, p.selftext) for p in chunk}
+            keys = {r[0]: content_hash(r[1], r[2]) for r in rows}
             # The first post of each text and of each body among the posts decided so far
             # (earlier chunks are in the store); the kept posts are matched by MinHash LSH.
             hashes, bodies = _firsts(store, keys.values(), [c.sha for c in texts.values()], d)
             decisions: list[DedupDecision] = []
-            for offset, post in enumerate(chunk):
-                c = texts[post.post_id]
-                h = keys[post.post_id]
+            for offset, (pid, _, _, parent, _, parent_known) in enumerate(rows):
+                c = texts[pid]
+                h = keys[pid]
                 body = same_body_key(c, d)
 
                 def decision(
@@ -196,12 +185,12 @@ def run(ctx: RunContext) -> StageReport:
                     other: str | None = None,
                     sim: float | None = None,
                     neighbours: tuple[tuple[str, float], ...] = (),
-                    post: Post = post,
+                    pid: str = pid,
                     h: str = h,
                     c: Compared = c,
                 ) -> DedupDecision:
                     return DedupDecision(
-                        post_id=post.post_id,
+                        post_id=pid,
                         content_hash=h,
                         keep=keep,
                         reason=reason,
@@ -213,24 +202,23 @@ def run(ctx: RunContext) -> StageReport:
                         neighbour_jaccard=[round(j, 4) for _, j in neighbours],
                     )
 
-                parent = post.crosspost_parent
-                if parent and seq[offset][2]:  # its parent is a known post
+                if parent and parent_known:
                     decisions.append(decision(False, "crosspost", parent))
                     continue
                 if h in hashes:
                     decisions.append(decision(False, "exact_duplicate", hashes[h], 1.0))
                     continue
-                hashes[h] = post.post_id
+                hashes[h] = pid
                 if body and body in bodies:
                     decisions.append(decision(False, "same_body", bodies[body], 1.0))
                     continue
                 if body:
-                    bodies[body] = post.post_id
+                    bodies[body] = pid
                 near: list[tuple[str, float]] = []
                 if lsh:
                     pos = start + offset - first
                     near = lsh.query(pos)
-                    match = _text_match(store, sets[post.post_id], near, sets, d)
+                    match = _text_match(store, sets[pid], near, sets, d)
                     if match is not None:
                         decisions.append(decision(False, "near_duplicate", match[0], match[1]))
                         continue
@@ -268,6 +256,17 @@ def _sequence(store: Store) -> int:
         "FROM posts p JOIN prefilter f USING (post_id) WHERE f.keep"
     )
     return int(store.scalar("SELECT count(*) FROM dedup_seq"))
+
+
+def _chunk(store: Store, start: int) -> list[tuple]:
+    """The posts at positions [start, start + CHUNK) of the walk, in order: id, title, body,
+    crosspost parent, then what the decision depends on (content hash, parent known)."""
+    return store.con.execute(
+        "SELECT s.post_id, p.title, p.selftext, p.crosspost_parent, s.content_sha, "
+        "s.crosspost_known FROM dedup_seq s JOIN posts p USING (post_id) "
+        "WHERE s.pos >= ? AND s.pos < ? ORDER BY s.pos",
+        [start, start + CHUNK],
+    ).fetchall()
 
 
 def _first_to_decide(store: Store, signature: str) -> int:
@@ -313,14 +312,10 @@ def _link(
     their candidate pairs found; returns the signatures computed now."""
     computed = 0
     for start in range(first, n, CHUNK):
-        rows = store.con.execute(
-            "SELECT s.post_id, p.title, p.selftext FROM dedup_seq s JOIN posts p "
-            "USING (post_id) WHERE s.pos >= ? AND s.pos < ? ORDER BY s.pos",
-            [start, start + CHUNK],
-        ).fetchall()
-        texts = {pid: compared(title, body, d) for pid, title, body in rows}
+        rows = _chunk(store, start)
+        texts = {r[0]: compared(r[1], r[2], d) for r in rows}
         computed += cache_signatures(store, {c.sha: c.words for c in texts.values()}, d, prov)
-        lsh.add([(pid, texts[pid].sha) for pid, _, _ in rows])
+        lsh.add([(r[0], texts[r[0]].sha) for r in rows])
     lsh.link()
     return computed
 

@@ -137,6 +137,17 @@ class Builds:
         code = process.wait(timeout=BUILD_TIMEOUT)
         return code, log.read_text(errors="replace")
 
+    def printed_pid(self, helper: subprocess.Popen[bytes], log: Path) -> int:
+        """Waits for a helper script to print its server's pid; returns it."""
+
+        def printed() -> int | None:
+            if helper.poll() is not None:
+                raise AssertionError(f"the helper failed:\n{log.read_text(errors='replace')}")
+            pids = [line for line in log.read_text(errors="replace").split() if line.isdigit()]
+            return int(pids[0]) if pids else None
+
+        return wait_for("the helper's server", printed, START_TIMEOUT)
+
     def server_up(self) -> int:
         """Waits for this folder's Prefect server to answer; returns its pid."""
 
@@ -230,13 +241,7 @@ def test_a_stale_server_from_a_killed_process_is_stopped_by_the_next_build(
     env = builds.env(builds.empty_raw)
     helper, log = builds.popen([sys.executable, "-c", script, str(builds.home)], env)
 
-    def printed_pid() -> int | None:
-        if helper.poll() is not None:
-            raise AssertionError(f"the helper failed:\n{log.read_text(errors='replace')}")
-        pids = [line for line in log.read_text(errors="replace").split() if line.isdigit()]
-        return int(pids[0]) if pids else None
-
-    stale = wait_for("the helper's server", printed_pid, START_TIMEOUT)
+    stale = builds.printed_pid(helper, log)
     assert stale in prefect_servers(builds.home), log.read_text()
     helper.send_signal(signal.SIGKILL)
     helper.wait(timeout=30)
@@ -306,13 +311,7 @@ def test_a_ctrl_c_the_build_outlives_still_ends_it_and_its_server(
         [sys.executable, "-c", SWALLOWS_CTRL_C, str(builds.home), str(grace)], env
     )
 
-    def printed_pid() -> int | None:
-        if helper.poll() is not None:
-            raise AssertionError(f"the helper failed:\n{log.read_text(errors='replace')}")
-        pids = [line for line in log.read_text(errors="replace").split() if line.isdigit()]
-        return int(pids[0]) if pids else None
-
-    server = wait_for("the helper's server", printed_pid, START_TIMEOUT)
+    server = builds.printed_pid(helper, log)
     for _ in range(presses):
         helper.send_signal(signal.SIGINT)
         wait_for("the interrupt", lambda: "swallowed" in log.read_text(), 30)
