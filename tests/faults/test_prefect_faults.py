@@ -325,6 +325,8 @@ def test_a_ctrl_c_the_build_outlives_still_ends_it_and_its_server(
 
 
 def test_a_ctrl_c_inside_a_duckdb_query_reads_as_an_interrupt_not_a_damaged_store() -> None:
+    """DuckDB sometimes ignores a Ctrl-C altogether (here a third of the runs of a long query,
+    the reason the build needs its watchdog): such a run is ended and another one tried."""
     script = (
         "import duckdb, os, signal, threading\n"
         "from pipeline.errors import is_interrupt\n"
@@ -334,7 +336,13 @@ def test_a_ctrl_c_inside_a_duckdb_query_reads_as_an_interrupt_not_a_damaged_stor
         "except Exception as err:\n"
         "    print(type(err).__name__, is_interrupt(err))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120
-    )
-    assert out.stdout.split() == ["RuntimeError", "True"], out.stdout + out.stderr
+    for _ in range(10):
+        try:
+            out = subprocess.run(
+                [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=15
+            )
+        except subprocess.TimeoutExpired:
+            continue
+        assert out.stdout.split() == ["RuntimeError", "True"], out.stdout + out.stderr
+        return
+    pytest.fail("DuckDB ignored the Ctrl-C in 10 runs of 15 s")
